@@ -1,0 +1,38 @@
+# VRM vault: `make run` serves the app with demo data, `make test` runs the whole suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test setup bench lint faults clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## setup: install, migrate the embedded database, create a development key ring, load demo data once
+setup: $(STAMP)
+	$(BIN)/vrm db upgrade
+	$(BIN)/vrm keys init --if-missing
+	$(BIN)/vrm demo
+
+## run: serve on http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/vrm serve --host $(HOST) --port $(PORT)
+
+## test: the whole suite (on PostgreSQL too when VRM_TEST_DATABASE_URL is set), then lint and types
+test: setup
+	$(BIN)/pytest
+	$(BIN)/ruff check vrm web tests bench migrations
+	$(BIN)/mypy
+
+## bench: benchmarks, each printed as a ratio against a baseline measured in the same run
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,89 @@
+"""Customer accounts: sign-up with a sealed email, lookup by blind index, password check, erasure."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrm.accounts.models import Customer
+from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
+from vrm.crypto.keyring import KeyRing
+from vrm.errors import AuthenticationFailed, Conflict, NotFound
+from vrm.vault import validation as v
+from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
+from vrm.vault.preferences import create_preferences
+from vrm.vault.profile import create_profile
+from vrm.vault.seal import CustomerVault
+
+
+def create_customer(session: Session, *, keyring: KeyRing, email: str, password: str | None = None) -> Customer:
+    """Open an account and an empty vault (profile with this email as primary, default preferences).
+
+    Raises:
+        ValidationError: the email or password is invalid.
+        Conflict: an account with this email exists.
+    """
+    problems = v.Problems()
+    address = v.email(email, "email", problems)
+    if password is not None:
+        check_password_rules(password, problems)
+    problems.check()
+    assert address is not None
+    index = keyring.blind_index.of_email(address)
+    if session.scalar(select(Customer.id).where(Customer.email_index == index)) is not None:
+        raise Conflict("an account with this email already exists")
+    customer = Customer(id=uuid.uuid4(), email_index=index,
+                        password_hash=hash_password(password) if password is not None else None)
+    vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
+    vault.seal_into(customer, email=address)
+    session.add(customer)
+    session.flush()
+    create_profile(session, vault=vault, email=address)
+    create_preferences(session, vault=vault)
+    session.flush()
+    return customer
+
+
+def find_customer(session: Session, *, keyring: KeyRing, email: str) -> Customer | None:
+    """Find an account by email through the blind index (the address itself is never compared in clear)."""
+    return session.scalar(select(Customer).where(Customer.email_index == keyring.blind_index.of_email(email)))
+
+
+def authenticate(session: Session, *, keyring: KeyRing, email: str, password: str) -> Customer:
+    """Return the customer whose email and password match.
+
+    Raises:
+        AuthenticationFailed: with the same message whether the email is unknown or the password wrong.
+    """
+    customer = find_customer(session, keyring=keyring, email=email) if isinstance(email, str) else None
+    if not verify_password(customer.password_hash if customer else None, password) or customer is None:
+        raise AuthenticationFailed("the email or password is not right")
+    return customer
+
+
+def open_customer_vault(session: Session, *, keyring: KeyRing, customer: Customer) -> CustomerVault:
+    """Raises: NotFound, KeyRingError, IntegrityError (see `vrm.vault.keys.open_vault`)."""
+    return open_vault(session, keyring=keyring, customer_id=customer.id)
+
+
+def login_email(vault: CustomerVault, customer: Customer) -> str:
+    return str(vault.open("customers", "email", customer.id, customer.email))
+
+
+def erase_customer(session: Session, *, customer_id: uuid.UUID) -> None:
+    """Crypto-shred a customer: destroy their data key, then delete every row of theirs.
+
+    Without the data key nothing sealed for them can be opened again, from this database, its replicas or
+    its backups, once the key version that wrapped it is retired from the ring.
+
+    Raises:
+        NotFound: no such customer.
+    """
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound("no such customer")
+    destroy_data_keys(session, customer_id=customer_id)
+    session.delete(customer)  # the database cascades to profile, preferences, interactions, journeys
+    session.flush()

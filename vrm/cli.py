@@ -1,0 +1,295 @@
+"""The `vrm` command: thin wrappers that parse, call the services, print, and own the one commit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from vrm import schema
+from vrm.config import Settings
+from vrm.crypto.keyring import KeyRing
+from vrm.db import make_engine
+from vrm.errors import KeyRingError, VrmError
+from vrm.runtime import Runtime, open_runtime
+
+
+class Vrm(click.Group):
+    """Turn expected failures into one line on stderr and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except VrmError as error:
+            raise click.ClickException(error.detail) from None
+        except OperationalError as error:
+            raise click.ClickException(f"cannot use the database: {error.orig}") from None
+
+
+@click.group(cls=Vrm, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """VRM vault: the customer's encrypted vault for their relationships with businesses.
+
+    Configuration comes from the environment: VRM_DATABASE_URL, VRM_KEYRING_FILE, VRM_SECRET_KEY,
+    VRM_ISSUER, VRM_ENV (development | production).
+    """
+
+
+def main() -> None:
+    cli(prog_name="vrm")
+
+
+def _create_private_file(path: Path) -> None:
+    """Create the embedded database owner-only (its content is sealed, its metadata is still private)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def _runtime() -> Runtime:
+    return open_runtime(Settings.from_env())
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# --- db -------------------------------------------------------------------------------------------
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Revision to upgrade to.")
+def db_upgrade(revision: str) -> None:
+    """Apply schema migrations (creates the embedded SQLite database when missing)."""
+    settings = Settings.from_env()
+    if settings.database_url.startswith("sqlite:///"):
+        _create_private_file(Path(settings.database_url.removeprefix("sqlite:///")))
+    engine = make_engine(settings.database_url)
+    schema.upgrade(engine, revision)
+    click.echo(f"database schema at {schema.current_revision(engine)}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and whether it is the latest."""
+    engine = make_engine(Settings.from_env().database_url)
+    current, head = schema.current_revision(engine), schema.head_revision(engine)
+    click.echo(f"{current or 'empty'} ({'latest' if current == head else f'latest is {head}'})")
+
+
+# --- keys -----------------------------------------------------------------------------------------
+
+@cli.group()
+def keys() -> None:
+    """Manage the key ring that protects every customer's data key."""
+
+
+@keys.command("init")
+@click.option("--if-missing", is_flag=True, help="Do nothing when the key ring already exists.")
+def keys_init(if_missing: bool) -> None:
+    """Create a new key ring at VRM_KEYRING_FILE (mode 0600)."""
+    settings = Settings.from_env()
+    path = settings.keyring_file
+    if path.exists():
+        if if_missing:
+            click.echo(f"key ring {path} already exists")
+            return
+        raise click.ClickException(f"key ring {path} already exists; refusing to overwrite it")
+    KeyRing.generate(settings.env).save(path)
+    click.echo(f"created key ring {path}")
+    if not settings.is_production:
+        _echo_err("warning: this is a DEVELOPMENT key ring. Production must supply its own: "
+                  "VRM_ENV=production VRM_KEYRING_FILE=/secure/path vrm keys init")
+
+
+def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """Return a progress callback (done, total) drawing a bar on stderr, and a function that closes it."""
+    bar: Any = None
+    shown = 0
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar, shown
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.length = max(total, 1)
+        bar.update(done - shown)
+        shown = done
+
+    def close() -> None:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+    return update, close
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
+              help="Data keys re-wrapped per transaction.")
+def keys_rotate(batch_size: int) -> None:
+    """Add a new primary key and re-wrap every data key under it (fields are not re-encrypted).
+
+    Safe to interrupt: running it again resumes the unfinished rotation instead of starting another.
+    """
+    from vrm.vault.keys import rotate_keys
+
+    runtime = _runtime()
+    update, close = _progress("re-wrapping data keys")
+    try:
+        report, resumed = rotate_keys(runtime.sessions, keyring=runtime.keyring, batch_size=batch_size,
+                                      on_batch=update)
+    finally:
+        close()
+    verb = "resumed and completed" if resumed else "completed"
+    click.echo(f"rotation {verb}: key {report.target} is primary; {report.rewrapped} data key(s) re-wrapped")
+
+
+@keys.command("rewrap")
+@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+def keys_rewrap(batch_size: int) -> None:
+    """Re-wrap data keys still under older key versions (e.g. made by a process that missed a rotation)."""
+    from vrm.vault.keys import rewrap_data_keys
+
+    runtime = _runtime()
+    update, close = _progress("re-wrapping data keys")
+    try:
+        report = rewrap_data_keys(runtime.sessions, keyring=runtime.keyring, batch_size=batch_size,
+                                  on_batch=update)
+    finally:
+        close()
+    click.echo(f"{report.rewrapped} data key(s) re-wrapped under key {report.target}")
+
+
+@keys.command("status")
+def keys_status() -> None:
+    """Show each key version and how many data keys it still wraps."""
+    from vrm.vault.keys import count_by_key_version
+
+    runtime = _runtime()
+    ring = runtime.keyring
+    with runtime.sessions() as session:
+        counts = count_by_key_version(session)
+    click.echo(f"key ring {ring.path} ({ring.environment})")
+    if ring.rotating_to is not None:
+        click.echo(f"rotation to key {ring.rotating_to} is unfinished: run `vrm keys rotate` to complete it")
+    for key_id in sorted(set(ring.keys) | set(counts)):
+        count = counts.get(key_id, 0)
+        notes = []
+        if key_id == ring.primary:
+            notes.append("primary")
+        if key_id not in ring.keys:
+            notes.append("MISSING from the key ring")
+        elif key_id != ring.primary and count == 0:
+            notes.append("can be retired")
+        suffix = f"  [{', '.join(notes)}]" if notes else ""
+        click.echo(f"key {key_id}: wraps {count} data key(s){suffix}")
+
+
+@keys.command("retire")
+@click.argument("key_id", type=int)
+def keys_retire(key_id: int) -> None:
+    """Remove KEY_ID from the key ring; refused while any data key depends on it."""
+    from vrm.vault.keys import retire_key
+
+    runtime = _runtime()
+    with runtime.sessions() as session:
+        retire_key(session, keyring=runtime.keyring, key_id=key_id)
+    click.echo(f"key {key_id} retired: it is gone from {runtime.keyring.path}")
+
+
+# --- accounts -------------------------------------------------------------------------------------
+
+@cli.group()
+def customers() -> None:
+    """Manage customer accounts."""
+
+
+@customers.command("create")
+@click.option("--email", required=True, help="The customer's sign-in email.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def customers_create(email: str, password_stdin: bool) -> None:
+    """Create a customer account with an empty vault."""
+    from vrm.accounts.customers import create_customer
+
+    password = _read_password() if password_stdin else None
+    runtime = _runtime()
+    with runtime.sessions.begin() as session:
+        customer = create_customer(session, keyring=runtime.keyring, email=email, password=password)
+    click.echo(f"customer {customer.id} created")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return str(click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True))
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException("--password-stdin given but standard input is empty")
+    return line.rstrip("\r\n")
+
+
+@cli.group()
+def businesses() -> None:
+    """Manage the businesses customers deal with."""
+
+
+@businesses.command("create")
+@click.argument("name")
+@click.option("--display-name", help="The name customers see (defaults to NAME).")
+@click.option("--website", help="The business's https:// address.")
+def businesses_create(name: str, display_name: str | None, website: str | None) -> None:
+    """Register a business under the handle NAME (lower-case letters, digits, dashes)."""
+    from vrm.accounts.businesses import create_business
+
+    runtime = _runtime()
+    with runtime.sessions.begin() as session:
+        business = create_business(session, name=name, display_name=display_name, website=website)
+    click.echo(f"business {business.name} created ({business.id})")
+
+
+# --- development and serving ------------------------------------------------------------------------
+
+@cli.command()
+def demo() -> None:
+    """Load demo businesses and a demo customer (once; development only)."""
+    from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
+
+    runtime = _runtime()
+    if runtime.settings.is_production:
+        raise click.ClickException("demo data is for development only (VRM_ENV is production)")
+    with runtime.sessions.begin() as session:
+        loaded = load_demo(session, keyring=runtime.keyring)
+    click.echo("demo data loaded" if loaded else "demo data already loaded")
+    click.echo(f"demo customer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with gunicorn."""
+    from vrm.app import create_app
+    from vrm.server import serve as run
+
+    runtime = _runtime()
+    app = create_app(runtime.settings, runtime=runtime)
+    click.echo(f"serving VRM vault on http://{host}:{port}")
+    if not runtime.settings.is_production:
+        from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD
+
+        click.echo(f"demo customer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    run(app, host=host, port=port, workers=workers, threads=threads,
+        on_fork=lambda: runtime.engine.dispose(close=False))
+
+
+__all__ = ["KeyRingError", "cli", "main"]

@@ -1,0 +1,89 @@
+"""Settings built from the environment and validated once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from vrm.errors import ConfigError
+
+DEVELOPMENT, PRODUCTION = "development", "production"
+MIN_SECRET_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str
+    keyring_file: Path
+    issuer: str
+    instance_dir: Path
+    redis_url: str | None = None
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == PRODUCTION
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from `VRM_*` variables, with development defaults under `instance/`.
+
+        Raises:
+            ConfigError: a variable is invalid, or production lacks a value it must be given.
+        """
+        env = os.environ if environ is None else environ
+        mode = env.get("VRM_ENV", DEVELOPMENT)
+        if mode not in (DEVELOPMENT, PRODUCTION):
+            raise ConfigError(f"VRM_ENV must be '{DEVELOPMENT}' or '{PRODUCTION}', not {mode!r}")
+        instance = Path(env.get("VRM_INSTANCE_DIR", "instance")).absolute()
+        settings = cls(
+            env=mode,
+            database_url=env.get("VRM_DATABASE_URL") or f"sqlite:///{instance / 'vrm.sqlite3'}",
+            secret_key=env.get("VRM_SECRET_KEY") or _development_secret(instance, mode),
+            keyring_file=Path(env.get("VRM_KEYRING_FILE") or instance / "keyring.json"),
+            issuer=(env.get("VRM_ISSUER") or "http://127.0.0.1:5000").rstrip("/"),
+            instance_dir=instance,
+            redis_url=env.get("VRM_REDIS_URL") or None,
+        )
+        settings.validate(given={name for name, value in env.items() if name.startswith("VRM_") and value})
+        return settings
+
+    def validate(self, *, given: set[str]) -> None:
+        """Refuse settings that would be unsafe in production.
+
+        Raises:
+            ConfigError: naming the variable to set.
+        """
+        if not self.is_production:
+            return
+        if "VRM_SECRET_KEY" not in given or len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ConfigError(
+                f"production needs VRM_SECRET_KEY set to a random value of at least {MIN_SECRET_LENGTH} "
+                "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if "VRM_KEYRING_FILE" not in given:
+            raise ConfigError("production needs VRM_KEYRING_FILE pointing at its own key ring (vrm keys init)")
+        if not self.issuer.startswith("https://"):
+            raise ConfigError("production needs VRM_ISSUER set to the public https:// URL of this service")
+        if "VRM_DATABASE_URL" not in given:
+            # SQLite works in production, but only where the operator chose to put it.
+            raise ConfigError("production needs VRM_DATABASE_URL set (postgresql+psycopg://... recommended)")
+
+
+def _development_secret(instance: Path, mode: str) -> str:
+    """Return a per-checkout development secret, created once under the instance folder."""
+    if mode == PRODUCTION:
+        return ""  # validate() names the missing variable
+    path = instance / "dev-secret-key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value)
+    return value

@@ -1,0 +1,35 @@
+"""Subkeys derived by HKDF from the key ring's derivation secret, and the blind index built on one."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# Each purpose has its own label, so no two uses ever share a key.
+BLIND_INDEX_EMAIL = b"vrm/blind-index/email/v1"
+
+
+def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:
+    """Derive a key for one purpose from the derivation secret (HKDF-SHA256, RFC 5869)."""
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=label).derive(secret)
+
+
+def normalize_email(address: str) -> str:
+    """Return the canonical form of an email address used for lookups: NFKC, trimmed, case-folded."""
+    return unicodedata.normalize("NFKC", address).strip().casefold()
+
+
+class BlindIndex:
+    """Keyed HMAC-SHA256 of a normalized value: equality lookups without storing the value."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def of_email(self, address: str) -> bytes:
+        return hmac.new(self._key, normalize_email(address).encode(), hashlib.sha256).digest()

@@ -1,0 +1,213 @@
+"""The key ring: versioned key-encryption keys that wrap every customer's data key.
+
+The ring is a JSON file (mode 0600) holding:
+- `keys`: key-encryption keys (KEKs), each with a numeric version; the `primary` one wraps new data keys;
+- `derivation_secret`: the root of HKDF subkeys (blind index, pseudonyms); it never rotates, because the
+  values derived from it are stored as lookup keys;
+- `environment`: `development` rings are refused in production;
+- `rotating_to`: set while `vrm keys rotate` is re-wrapping data keys, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vrm.crypto.derive import BLIND_INDEX_EMAIL, BlindIndex, derive_subkey
+from vrm.crypto.envelope import Sealer, key_id_of, new_key
+from vrm.errors import ConfigError, KeyRingError
+
+FORMAT = "vrm-keyring/1"
+FINGERPRINT_LABEL = b"vrm/keyring-fingerprint/v1"
+
+
+@dataclass
+class KeyRing:
+    keys: dict[int, bytes]
+    primary: int
+    derivation_secret: bytes
+    environment: str
+    rotating_to: int | None = None
+    created: dict[int, str] = field(default_factory=dict)
+    path: Path | None = None
+    _sealers: dict[int, Sealer] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def generate(cls, environment: str) -> KeyRing:
+        """Return a new ring with one key-encryption key and a fresh derivation secret."""
+        return cls(keys={1: new_key()}, primary=1, derivation_secret=new_key(), environment=environment,
+                   created={1: _now()})
+
+    # --- persistence -------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path) -> KeyRing:
+        """Read a ring from its file.
+
+        Raises:
+            KeyRingError: the file is missing, unreadable, too widely readable, or not a key ring.
+        """
+        try:
+            mode = path.stat().st_mode
+            raw = path.read_text()
+        except FileNotFoundError:
+            raise KeyRingError(f"key ring {path} does not exist (create one with `vrm keys init`)") from None
+        except OSError as exc:
+            raise KeyRingError(f"key ring {path} cannot be read: {exc.strerror}") from None
+        if mode & 0o077:
+            raise KeyRingError(f"key ring {path} is readable by other users; run `chmod 600 {path}`")
+        ring = cls._parse(raw, path)
+        ring.path = path
+        return ring
+
+    @classmethod
+    def _parse(cls, raw: str, path: Path) -> KeyRing:
+        try:
+            doc = json.loads(raw)
+            if doc.get("format") != FORMAT:
+                raise ValueError("unknown format")
+            keys = {int(k["id"]): _b64decode(k["secret"]) for k in doc["keys"]}
+            ring = cls(
+                keys=keys, primary=int(doc["primary"]), derivation_secret=_b64decode(doc["derivation_secret"]),
+                environment=str(doc["environment"]), rotating_to=doc.get("rotating_to"),
+                created={int(k["id"]): str(k.get("created", "")) for k in doc["keys"]},
+            )
+        except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+            raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring") from None
+        if ring.primary not in ring.keys or any(len(k) != 32 for k in [*keys.values(), ring.derivation_secret]):
+            raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring")
+        return ring
+
+    def save(self, path: Path | None = None) -> None:
+        """Write the ring atomically (temporary file, fsync, rename) with mode 0600."""
+        target = path or self.path
+        if target is None:
+            raise KeyRingError("this key ring has no file to be saved to")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".keyring-")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                os.fchmod(handle.fileno(), 0o600)
+                json.dump(self._document(), handle, indent=2)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self.path = target
+
+    def _document(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "environment": self.environment,
+            "primary": self.primary,
+            "rotating_to": self.rotating_to,
+            "derivation_secret": _b64encode(self.derivation_secret),
+            "keys": [{"id": kid, "created": self.created.get(kid, ""), "secret": _b64encode(secret)}
+                     for kid, secret in sorted(self.keys.items())],
+        }
+
+    def reload(self) -> None:
+        """Pick up keys another process added to the same file (a rotation while this one runs)."""
+        if self.path is None:
+            return
+        fresh = KeyRing.load(self.path)
+        self.keys, self.primary, self.rotating_to, self.created = (
+            fresh.keys, fresh.primary, fresh.rotating_to, fresh.created)
+        self._sealers.clear()
+
+    # --- wrapping data keys -------------------------------------------------------------------------
+
+    def wrap(self, data_key: bytes, aad: bytes) -> bytes:
+        """Seal a data key under the primary key-encryption key."""
+        return self._sealer(self.primary).seal(data_key, aad)
+
+    def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
+        """Open a wrapped data key with whichever key version sealed it.
+
+        Raises:
+            KeyRingError: the ring does not hold that key version (retired, or the wrong ring).
+            IntegrityError: the wrapped key was altered or belongs to another customer.
+        """
+        key_id = key_id_of(wrapped)
+        if key_id not in self.keys:
+            self.reload()
+        if key_id not in self.keys:
+            raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored data key needs")
+        return self._sealer(key_id).open(wrapped, aad)
+
+    def _sealer(self, key_id: int) -> Sealer:
+        sealer = self._sealers.get(key_id)
+        if sealer is None:
+            sealer = self._sealers[key_id] = Sealer(key_id, self.keys[key_id])
+        return sealer
+
+    # --- versions -----------------------------------------------------------------------------------
+
+    def add_primary(self) -> int:
+        """Add a new key version, make it primary and mark a rotation towards it as under way."""
+        key_id = max(self.keys) + 1
+        self.keys[key_id] = new_key()
+        self.created[key_id] = _now()
+        self.primary = self.rotating_to = key_id
+        return key_id
+
+    def retire(self, key_id: int) -> None:
+        """Forget a key version for good.
+
+        Raises:
+            KeyRingError: it is the primary key, or the ring has no such key.
+        """
+        if key_id not in self.keys:
+            raise KeyRingError(f"the key ring has no key {key_id}")
+        if key_id == self.primary:
+            raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
+        del self.keys[key_id]
+        self.created.pop(key_id, None)
+        self._sealers.pop(key_id, None)
+
+    # --- derived keys -------------------------------------------------------------------------------
+
+    @cached_property
+    def blind_index(self) -> BlindIndex:
+        return BlindIndex(derive_subkey(self.derivation_secret, BLIND_INDEX_EMAIL))
+
+    @property
+    def fingerprint(self) -> bytes:
+        """Identify this ring (not its current keys) so a database can tell it was given another ring."""
+        return hmac.new(self.derivation_secret, FINGERPRINT_LABEL, hashlib.sha256).digest()
+
+    def require_production_ready(self, *, production: bool) -> None:
+        """Refuse a development ring in production.
+
+        Raises:
+            ConfigError: naming the variable to change.
+        """
+        if production and self.environment != "production":
+            raise ConfigError(
+                f"VRM_KEYRING_FILE points at a {self.environment} key ring ({self.path}); production needs "
+                "its own: VRM_ENV=production vrm keys init"
+            )
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.b64encode(raw).decode()
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,9 @@
+"""Import every model module, so the metadata knows every table (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from vrm.accounts.models import Business, Customer
+from vrm.vault.models import BusinessOverride, DataKey, Interaction, Journey, KeyRingBinding, Preferences, Profile
+
+__all__ = ["Business", "BusinessOverride", "Customer", "DataKey", "Interaction", "Journey", "KeyRingBinding",
+           "Preferences", "Profile"]

@@ -1,0 +1,247 @@
+"""Contact and sharing preferences: the rules every business must follow, and per-business overrides."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrm.accounts.models import Business
+from vrm.errors import IntegrityError, NotFound
+from vrm.vault import validation as v
+from vrm.vault.models import BusinessOverride
+from vrm.vault.models import Preferences as PreferencesRow
+from vrm.vault.seal import CustomerVault
+from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
+
+FIELDS = ("contact", "quiet_hours", "frequency_caps", "preferred_channel", "preferred_language", "data_sharing")
+OVERRIDE_FIELDS = ("contact", "quiet_hours", "frequency_caps", "data_sharing")
+MAX_CAP = 1000
+
+
+def default_contact() -> dict[str, dict[str, bool]]:
+    """Service messages on every channel but social; nothing else until the customer says yes."""
+    return {channel: {purpose: purpose == "service" and channel != "social" for purpose in PURPOSES}
+            for channel in CHANNELS}
+
+
+@dataclass(frozen=True)
+class Preferences:
+    contact: dict[str, dict[str, bool]]
+    quiet_hours: dict[str, str] | None
+    frequency_caps: dict[str, dict[str, Any]]
+    preferred_channel: str | None
+    preferred_language: str | None
+    data_sharing: dict[str, bool]
+
+    @classmethod
+    def defaults(cls) -> Preferences:
+        return cls(contact=default_contact(), quiet_hours=None, frequency_caps={}, preferred_channel=None,
+                   preferred_language=None, data_sharing=dict.fromkeys(DATA_CATEGORIES, True))
+
+    def with_override(self, override: Mapping[str, Any]) -> Preferences:
+        """Return these preferences as they apply to one business, its override taking precedence."""
+        merged = asdict(self)
+        for name, value in override.items():
+            if isinstance(value, dict) and isinstance(merged.get(name), dict):
+                merged[name] = _deep_merge(merged[name], value)
+            else:
+                merged[name] = copy.deepcopy(value)
+        return Preferences(**merged)
+
+
+def create_preferences(session: Session, *, vault: CustomerVault) -> Preferences:
+    row = PreferencesRow(id=uuid.uuid4(), customer_id=vault.customer_id)
+    preferences = Preferences.defaults()
+    vault.seal_into(row, **asdict(preferences))
+    session.add(row)
+    session.flush()
+    return preferences
+
+
+def get_preferences(session: Session, *, vault: CustomerVault) -> Preferences:
+    """Raises: IntegrityError: a stored field was tampered with."""
+    return Preferences(**vault.open_from(_row(session, vault), FIELDS))
+
+
+def update_preferences(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Preferences:
+    """Apply changes; `contact`, `frequency_caps` and `data_sharing` merge into what is stored.
+
+    Raises:
+        ValidationError: naming each field that is unknown or invalid.
+    """
+    problems = v.Problems()
+    v.reject_unknown(changes, FIELDS, problems)
+    clean = _clean_all(changes, problems, FIELDS)
+    problems.check()
+    row = _row(session, vault)
+    current = asdict(Preferences(**vault.open_from(row, FIELDS)))
+    updated = {name: _deep_merge(current[name], value) if name in _MERGED and value is not None else value
+               for name, value in clean.items()}
+    vault.seal_into(row, **updated)
+    session.flush()
+    return Preferences(**{**current, **updated})
+
+
+def get_override(session: Session, *, vault: CustomerVault, business_id: uuid.UUID) -> dict[str, Any]:
+    """Return the customer's override for one business ({} when none)."""
+    row = _override_row(session, vault, business_id)
+    return {} if row is None else dict(vault.open_from(row, ["settings"])["settings"])
+
+
+def list_overrides(session: Session, *, vault: CustomerVault) -> dict[uuid.UUID, dict[str, Any]]:
+    rows = session.scalars(select(BusinessOverride).where(BusinessOverride.customer_id == vault.customer_id))
+    return {row.business_id: vault.open_from(row, ["settings"])["settings"] for row in rows}
+
+
+def set_override(session: Session, *, vault: CustomerVault, business_id: uuid.UUID,
+                 settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Replace the customer's override for one business; an empty one removes it.
+
+    Raises:
+        NotFound: no such business.
+        ValidationError: naming each invalid field.
+    """
+    if session.get(Business, business_id) is None:
+        raise NotFound("no such business")
+    problems = v.Problems()
+    v.reject_unknown(settings, OVERRIDE_FIELDS, problems)
+    clean = {name: value for name, value in _clean_all(settings, problems, OVERRIDE_FIELDS).items()
+             if value is not None}
+    problems.check()
+    row = _override_row(session, vault, business_id)
+    if not clean:
+        if row is not None:
+            session.delete(row)
+            session.flush()
+        return {}
+    if row is None:
+        row = BusinessOverride(id=uuid.uuid4(), customer_id=vault.customer_id, business_id=business_id)
+        session.add(row)
+    vault.seal_into(row, settings=clean)
+    session.flush()
+    return clean
+
+
+def preferences_for_business(session: Session, *, vault: CustomerVault, business_id: uuid.UUID) -> Preferences:
+    """Return the preferences that apply to one business: general ones with its override applied."""
+    return get_preferences(session, vault=vault).with_override(
+        get_override(session, vault=vault, business_id=business_id))
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+_MERGED = ("contact", "frequency_caps", "data_sharing")
+
+
+def _clean_all(values: Mapping[str, Any], problems: v.Problems, allowed: tuple[str, ...]) -> dict[str, Any]:
+    checks = {
+        "contact": _contact, "quiet_hours": _quiet_hours, "frequency_caps": _caps,
+        "data_sharing": _sharing,
+        "preferred_channel": lambda value, p: None if value is None else v.choice(value, "preferred_channel", p, CHANNELS),
+        "preferred_language": lambda value, p: None if value is None else v.language_tag(value, "preferred_language", p),
+    }
+    return {name: checks[name](value, problems) for name, value in values.items() if name in allowed}
+
+
+def _contact(value: Any, problems: v.Problems) -> dict[str, dict[str, bool]]:
+    if not isinstance(value, dict):
+        problems.add("contact", "must map channels to purposes to true/false")
+        return {}
+    clean: dict[str, dict[str, bool]] = {}
+    for channel, purposes in value.items():
+        if v.choice(channel, f"contact.{channel}", problems, CHANNELS) is None:
+            continue
+        if not isinstance(purposes, dict):
+            problems.add(f"contact.{channel}", "must map purposes to true/false")
+            continue
+        for purpose, allowed in purposes.items():
+            where = f"contact.{channel}.{purpose}"
+            if v.choice(purpose, where, problems, PURPOSES) is not None:
+                flag = v.boolean(allowed, where, problems)
+                if flag is not None:
+                    clean.setdefault(channel, {})[purpose] = flag
+    return clean
+
+
+def _quiet_hours(value: Any, problems: v.Problems) -> dict[str, str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        problems.add("quiet_hours", "must be an object with start, end and time_zone")
+        return None
+    v.reject_unknown(value, ("start", "end", "time_zone"), problems, "quiet_hours.")
+    start = v.clock_time(value.get("start"), "quiet_hours.start", problems)
+    end = v.clock_time(value.get("end"), "quiet_hours.end", problems)
+    zone = v.time_zone(value.get("time_zone"), "quiet_hours.time_zone", problems)
+    if start is not None and start == end:
+        problems.add("quiet_hours.end", "must differ from the start")
+    if start is None or end is None or zone is None:
+        return None
+    return {"start": start, "end": end, "time_zone": zone}
+
+
+def _caps(value: Any, problems: v.Problems) -> dict[str, dict[str, Any] | None]:
+    """Caps per channel (`{"limit": 2, "period": "week"}`); null removes a channel's cap."""
+    if not isinstance(value, dict):
+        problems.add("frequency_caps", "must map channels to {limit, period}")
+        return {}
+    clean: dict[str, dict[str, Any] | None] = {}
+    for channel, cap in value.items():
+        where = f"frequency_caps.{channel}"
+        if v.choice(channel, where, problems, CHANNELS) is None:
+            continue
+        if cap is None:
+            clean[channel] = None
+            continue
+        if not isinstance(cap, dict):
+            problems.add(where, "must be {limit, period} or null")
+            continue
+        limit = v.integer(cap.get("limit"), f"{where}.limit", problems, low=1, high=MAX_CAP)
+        period = v.choice(cap.get("period"), f"{where}.period", problems, FREQUENCY_PERIODS)
+        if limit is not None and period is not None:
+            clean[channel] = {"limit": limit, "period": period}
+    return clean
+
+
+def _sharing(value: Any, problems: v.Problems) -> dict[str, bool]:
+    if not isinstance(value, dict):
+        problems.add("data_sharing", "must map data categories to true/false")
+        return {}
+    clean = {}
+    for category, allowed in value.items():
+        where = f"data_sharing.{category}"
+        if v.choice(category, where, problems, DATA_CATEGORIES) is not None:
+            flag = v.boolean(allowed, where, problems)
+            if flag is not None:
+                clean[category] = flag
+    return clean
+
+
+def _deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(dict(base))
+    for key, value in changes.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _row(session: Session, vault: CustomerVault) -> PreferencesRow:
+    row = session.scalar(select(PreferencesRow).where(PreferencesRow.customer_id == vault.customer_id))
+    if row is None:
+        raise IntegrityError("the customer's preferences row is missing")
+    return row
+
+
+def _override_row(session: Session, vault: CustomerVault, business_id: uuid.UUID) -> BusinessOverride | None:
+    return session.scalar(select(BusinessOverride).where(
+        BusinessOverride.customer_id == vault.customer_id, BusinessOverride.business_id == business_id))

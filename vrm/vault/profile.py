@@ -1,0 +1,165 @@
+"""The customer's profile: names, emails, phones, postal addresses, language, locale, birth date, attributes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vrm.errors import IntegrityError
+from vrm.vault import validation as v
+from vrm.vault.models import Profile as ProfileRow
+from vrm.vault.seal import CustomerVault
+
+TEXT_FIELDS = {"given_name": 100, "family_name": 100, "display_name": 200}
+FIELDS = (*TEXT_FIELDS, "emails", "phones", "addresses", "language", "locale", "birth_date", "attributes")
+MAX_ITEMS = 20
+MAX_ATTRIBUTES = 50
+
+
+@dataclass(frozen=True)
+class Profile:
+    given_name: str | None = None
+    family_name: str | None = None
+    display_name: str | None = None
+    emails: list[dict[str, Any]] = field(default_factory=list)
+    phones: list[dict[str, Any]] = field(default_factory=list)
+    addresses: list[dict[str, Any]] = field(default_factory=list)
+    language: str | None = None
+    locale: str | None = None
+    birth_date: str | None = None
+    attributes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def primary_email(self) -> str | None:
+        return next((e["address"] for e in self.emails if e.get("primary")), None)
+
+
+def create_profile(session: Session, *, vault: CustomerVault, email: str) -> Profile:
+    """Start a customer's profile with their sign-up email as the primary one."""
+    row = ProfileRow(id=uuid.uuid4(), customer_id=vault.customer_id)
+    profile = Profile(emails=[{"address": email, "label": "", "primary": True}])
+    vault.seal_into(row, emails=profile.emails)
+    session.add(row)
+    session.flush()
+    return profile
+
+
+def get_profile(session: Session, *, vault: CustomerVault) -> Profile:
+    """Open the customer's profile.
+
+    Raises:
+        IntegrityError: a stored field was tampered with.
+    """
+    return _to_profile(vault, _row(session, vault))
+
+
+def update_profile(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Profile:
+    """Replace the given fields of the profile (others unchanged) after checking every one.
+
+    Raises:
+        ValidationError: naming each field that is unknown or invalid.
+    """
+    problems = v.Problems()
+    v.reject_unknown(changes, FIELDS, problems)
+    current = get_profile(session, vault=vault)
+    region = _region_of(changes.get("locale", current.locale))
+    clean = {name: _clean(name, value, problems, region) for name, value in changes.items() if name in FIELDS}
+    problems.check()
+    row = _row(session, vault)
+    vault.seal_into(row, **clean)
+    session.flush()
+    return _to_profile(vault, row)
+
+
+def _row(session: Session, vault: CustomerVault) -> ProfileRow:
+    row = session.scalar(select(ProfileRow).where(ProfileRow.customer_id == vault.customer_id))
+    if row is None:
+        raise IntegrityError("the customer's profile row is missing")
+    return row
+
+
+def _to_profile(vault: CustomerVault, row: ProfileRow) -> Profile:
+    values = {name: value for name, value in vault.open_from(row, FIELDS).items() if value is not None}
+    return Profile(**values)
+
+
+def _clean(name: str, value: Any, problems: v.Problems, region: str | None) -> Any:
+    if name in TEXT_FIELDS:
+        return v.text(value, name, problems, max_length=TEXT_FIELDS[name])
+    if value is None or value == "":
+        return [] if name in ("emails", "phones", "addresses") else {} if name == "attributes" else None
+    if name == "emails":
+        return _entries(value, name, problems, lambda item, f: {"address": v.email(item.get("address"), f"{f}.address", problems)})
+    if name == "phones":
+        return _entries(value, name, problems, lambda item, f: {"number": v.phone(item.get("number"), f"{f}.number", problems, region=region)})
+    if name == "addresses":
+        return _entries(value, name, problems, lambda item, f: _address(item, f, problems))
+    if name in ("language", "locale"):
+        return v.language_tag(value, name, problems)
+    if name == "birth_date":
+        return v.birth_date(value, name, problems)
+    return _attributes(value, problems)
+
+
+def _entries(value: Any, name: str, problems: v.Problems, clean_item: Any) -> list[dict[str, Any]]:
+    """Check a list of labelled items of which exactly one is primary (the first, if none is marked)."""
+    if not isinstance(value, list) or len(value) > MAX_ITEMS:
+        problems.add(name, f"must be a list of at most {MAX_ITEMS} entries")
+        return []
+    entries = []
+    for index, item in enumerate(value):
+        where = f"{name}[{index}]"
+        if not isinstance(item, dict):
+            problems.add(where, "must be an object")
+            continue
+        entry = clean_item(item, where)
+        entry["label"] = v.text(item.get("label"), f"{where}.label", problems, max_length=40) or ""
+        entry["primary"] = bool(item.get("primary", False))
+        entries.append(entry)
+    primaries = sum(entry["primary"] for entry in entries)
+    if primaries > 1:
+        problems.add(name, "only one entry can be primary")
+    elif entries and primaries == 0:
+        entries[0]["primary"] = True
+    return entries
+
+
+def _address(item: Mapping[str, Any], where: str, problems: v.Problems) -> dict[str, Any]:
+    lines = item.get("lines")
+    if not isinstance(lines, list) or not 1 <= len(lines) <= 4:
+        problems.add(f"{where}.lines", "must be a list of 1 to 4 address lines")
+        lines = []
+    return {
+        "lines": [v.text(line, f"{where}.lines[{i}]", problems, max_length=200, required=True) for i, line in enumerate(lines)],
+        "locality": v.text(item.get("locality"), f"{where}.locality", problems, max_length=100, required=True),
+        "region": v.text(item.get("region"), f"{where}.region", problems, max_length=100),
+        "postal_code": v.text(item.get("postal_code"), f"{where}.postal_code", problems, max_length=20),
+        "country": v.country(item.get("country"), f"{where}.country", problems),
+    }
+
+
+def _attributes(value: Any, problems: v.Problems) -> dict[str, str]:
+    if not isinstance(value, dict) or len(value) > MAX_ATTRIBUTES:
+        problems.add("attributes", f"must be an object of at most {MAX_ATTRIBUTES} text values")
+        return {}
+    clean: dict[str, str] = {}
+    for key, item in value.items():
+        name = v.text(key, "attributes", problems, max_length=64, required=True)
+        text = v.text(item, f"attributes.{key}", problems, max_length=1000)
+        if name is not None and text is not None:
+            clean[name] = text
+    return clean
+
+
+def _region_of(locale: Any) -> str | None:
+    """Return the country part of a locale (`en-GB` -> `GB`), the default region for national numbers."""
+    if isinstance(locale, str):
+        parts = locale.replace("_", "-").split("-")
+        if len(parts) > 1 and len(parts[-1]) == 2:
+            return parts[-1].upper()
+    return None

@@ -1,0 +1,178 @@
+"""Field checks shared by the vault services; each failure names the field it is about."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from vrm.errors import ValidationError
+
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}$")
+COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+CLOCK_SKEW = timedelta(days=1)
+
+
+class Problems:
+    """Collect every field error of one input, then raise them together."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def check(self) -> None:
+        """Raises: ValidationError: when any error was collected."""
+        if self.errors:
+            raise ValidationError(self.errors)
+
+
+def reject_unknown(values: Mapping[str, Any], allowed: Iterable[str], problems: Problems, prefix: str = "") -> None:
+    allowed_set = set(allowed)
+    for key in values:
+        if key not in allowed_set:
+            problems.add(f"{prefix}{key}", "is not a known field")
+
+
+def text(value: Any, field: str, problems: Problems, *, max_length: int, required: bool = False) -> str | None:
+    """Return trimmed text, None for blank optional text; reports missing, non-text or too long values."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            problems.add(field, "is required")
+        return None
+    if not isinstance(value, str):
+        problems.add(field, "must be text")
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        problems.add(field, f"must be at most {max_length} characters")
+        return None
+    if "\x00" in value:
+        problems.add(field, "must not contain NUL characters")
+        return None
+    return value
+
+
+def email(value: Any, field: str, problems: Problems) -> str | None:
+    """Return the normalized address (domain lower-cased, IDNA-checked), or report why it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        problems.add(field, "must be an email address")
+        return None
+    try:
+        return validate_email(value.strip(), check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        problems.add(field, f"is not a valid email address ({exc})")
+        return None
+
+
+def phone(value: Any, field: str, problems: Problems, *, region: str | None = None) -> str | None:
+    """Return the number in E.164 form; numbers without a country code need `region`."""
+    if not isinstance(value, str) or not value.strip():
+        problems.add(field, "must be a phone number")
+        return None
+    try:
+        parsed = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException:
+        problems.add(field, "is not a phone number (use the international form, e.g. +44 20 7946 0958)")
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        problems.add(field, "is not a valid phone number")
+        return None
+    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+def choice(value: Any, field: str, problems: Problems, allowed: Iterable[str]) -> str | None:
+    options = tuple(allowed)
+    if value not in options:
+        problems.add(field, f"must be one of: {', '.join(options)}")
+        return None
+    return str(value)
+
+
+def time_zone(value: Any, field: str, problems: Problems) -> str | None:
+    if not isinstance(value, str) or not value or len(value) > 64 or ".." in value or value.startswith("/"):
+        problems.add(field, "must be an IANA time zone such as Europe/Paris")
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add(field, f"is not a known time zone: {value}")
+        return None
+    return value
+
+
+def language_tag(value: Any, field: str, problems: Problems) -> str | None:
+    """Return a BCP 47 tag in its usual case (`en`, `en-GB`, `zh-Hant-TW`)."""
+    if not isinstance(value, str) or not LANGUAGE_TAG.match(value.strip()):
+        problems.add(field, "must be a language tag such as en or en-GB")
+        return None
+    head, *rest = value.strip().replace("_", "-").split("-")
+    return "-".join([head.lower(), *(part.upper() if len(part) == 2 else part.title() for part in rest)])
+
+
+def country(value: Any, field: str, problems: Problems) -> str | None:
+    if not isinstance(value, str) or not COUNTRY.match(value):
+        problems.add(field, "must be a two-letter ISO 3166 country code such as FR")
+        return None
+    return value.upper()
+
+
+def clock_time(value: Any, field: str, problems: Problems) -> str | None:
+    """Return a time of day as HH:MM."""
+    try:
+        return time.fromisoformat(value).strftime("%H:%M") if isinstance(value, str) else _fail()
+    except ValueError:
+        problems.add(field, "must be a time of day as HH:MM")
+        return None
+
+
+def birth_date(value: Any, field: str, problems: Problems) -> str | None:
+    """Return an ISO date that is in the past and no earlier than 1900."""
+    try:
+        parsed = date.fromisoformat(value) if isinstance(value, str) else value if isinstance(value, date) else _fail()
+    except ValueError:
+        problems.add(field, "must be a date as YYYY-MM-DD")
+        return None
+    if not date(1900, 1, 1) <= parsed <= datetime.now(UTC).date():
+        problems.add(field, "must be a date between 1900-01-01 and today")
+        return None
+    return parsed.isoformat()
+
+
+def moment(value: Any, field: str, problems: Problems) -> datetime | None:
+    """Return an aware UTC datetime no later than a day from now, from a datetime or RFC 3339 text."""
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, datetime) or parsed.tzinfo is None:
+        problems.add(field, "must be a date and time with a time zone (RFC 3339)")
+        return None
+    if parsed - datetime.now(UTC) > CLOCK_SKEW:
+        problems.add(field, "must not be in the future")
+        return None
+    return parsed.astimezone(UTC)
+
+
+def integer(value: Any, field: str, problems: Problems, *, low: int, high: int) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        problems.add(field, f"must be a whole number from {low} to {high}")
+        return None
+    return value
+
+
+def boolean(value: Any, field: str, problems: Problems) -> bool | None:
+    if not isinstance(value, bool):
+        problems.add(field, "must be true or false")
+        return None
+    return value
+
+
+def _fail() -> Any:
+    raise ValueError

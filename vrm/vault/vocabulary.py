@@ -1,0 +1,9 @@
+"""The fixed words of the vault: channels, purposes, data categories, directions."""
+
+from __future__ import annotations
+
+CHANNELS = ("email", "sms", "voice", "chat", "post", "push", "social")
+PURPOSES = ("service", "marketing", "surveys", "research", "partners")
+DATA_CATEGORIES = ("profile", "contact", "preferences", "interactions", "feedback")
+DIRECTIONS = ("inbound", "outbound")  # inbound: from the customer to the business
+FREQUENCY_PERIODS = ("day", "week", "month")
