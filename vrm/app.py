@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+import logging
 
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+
+from vrm.api import problems
 from vrm.api.health import health
 from vrm.config import Settings
+from vrm.errors import VrmError
 from vrm.requests import install
 from vrm.runtime import Runtime, open_runtime
+from web.errors import error_page
 from web.views import pages
+
+log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -37,6 +45,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     install(app, runtime)
     app.register_blueprint(health)
     app.register_blueprint(pages)
+    _answer_errors(app)
 
     @app.after_request
     def secure_headers(response: Response) -> Response:
@@ -47,3 +56,22 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         return response
 
     return app
+
+
+def _answer_errors(app: Flask) -> None:
+    """Answer errors as problem+json on the JSON paths and as a page elsewhere; never leak exception text."""
+
+    @app.errorhandler(VrmError)
+    def domain_error(error: VrmError) -> Response | tuple[str, int]:
+        if error.status >= 500:
+            log.error("request failed: %s", error.code, exc_info=error)
+        return problems.from_domain(error) if problems.is_json_path(request.path) else error_page(error.status, error)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response | tuple[str, int]:
+        return problems.from_http(error) if problems.is_json_path(request.path) else error_page(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response | tuple[str, int]:
+        log.exception("unexpected error")
+        return problems.unexpected() if problems.is_json_path(request.path) else error_page(500)

@@ -28,7 +28,9 @@ class Vrm(click.Group):
         except VrmError as error:
             raise click.ClickException(error.detail) from None
         except OperationalError as error:
-            raise click.ClickException(f"cannot use the database: {error.orig}") from None
+            # Driver messages span lines (psycopg adds a hint); the contract is one line on stderr.
+            reason = " ".join(str(error.orig).split())
+            raise click.ClickException(f"cannot use the database: {reason}") from None
 
 
 @click.group(cls=Vrm, context_settings={"help_option_names": ["-h", "--help"]})

@@ -17,7 +17,8 @@ from vrm.errors import SchemaMismatch
 def alembic_config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(str(files("vrm.migrations")))))
-    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    # configparser treats % as interpolation; URLs may hold percent-escapes.
+    config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
     return config
 
 

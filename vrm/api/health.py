@@ -12,7 +12,6 @@ from vrm.errors import SchemaMismatch
 from vrm.requests import runtime
 
 health = Blueprint("health", __name__)
-problems.register(health)
 
 
 @health.get("/healthz")

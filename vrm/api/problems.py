@@ -1,16 +1,19 @@
-"""RFC 9457 problem details for every error under /api and the operator endpoints."""
+"""RFC 9457 problem details: how every error is answered on the JSON paths."""
 
 from __future__ import annotations
 
-import logging
-
-from flask import Blueprint, Response, jsonify
+from flask import Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from vrm.errors import ValidationError, VrmError
 
-log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
+# Paths answered in JSON; every other path belongs to the web pages.
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/.well-known/", "/oauth/")
+
+
+def is_json_path(path: str) -> bool:
+    return path.startswith(JSON_PREFIXES)
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> Response:
@@ -20,22 +23,15 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
     return response
 
 
-def register(blueprint: Blueprint) -> None:
-    """Answer every error raised under this blueprint with problem+json, never a stack trace."""
+def from_domain(error: VrmError) -> Response:
+    extra = {"errors": error.errors} if isinstance(error, ValidationError) else {}
+    detail = error.detail if error.status < 500 else "the server could not complete the request"
+    return problem(error.status, error.code.replace("_", " ").capitalize(), detail, code=error.code, **extra)
 
-    @blueprint.errorhandler(VrmError)
-    def domain_error(error: VrmError) -> Response:
-        if error.status >= 500:
-            log.error("request failed: %s", error.code, exc_info=error)
-        extra = {"errors": error.errors} if isinstance(error, ValidationError) else {}
-        return problem(error.status, error.code.replace("_", " "), error.detail, code=error.code, **extra)
 
-    @blueprint.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> Response:
-        status = error.code or 500
-        return problem(status, error.name, error.description or error.name)
+def from_http(error: HTTPException) -> Response:
+    return problem(error.code or 500, error.name, error.description or error.name)
 
-    @blueprint.errorhandler(Exception)
-    def unexpected(error: Exception) -> Response:
-        log.exception("unexpected error")
-        return problem(500, "Internal Server Error", "the server failed to complete the request")
+
+def unexpected() -> Response:
+    return problem(500, "Internal Server Error", "the server failed to complete the request")

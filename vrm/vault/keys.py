@@ -166,6 +166,9 @@ def retire_key(session: Session, *, keyring: KeyRing, key_id: int) -> None:
     """
     if keyring.rotating_to is not None:
         raise KeyRingError("a key rotation is unfinished; run `vrm keys rotate` to complete it first")
+    if key_id == keyring.primary:
+        # Checked before counting: advising `vrm keys rewrap` could never free the primary key.
+        raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
     still_wrapped = count_by_key_version(session).get(key_id, 0)
     if still_wrapped:
         raise KeyRingError(

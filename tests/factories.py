@@ -1,0 +1,41 @@
+"""Build test data through the real services."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from vrm.accounts.businesses import create_business
+from vrm.accounts.customers import create_customer
+from vrm.accounts.models import Business, Customer
+from vrm.crypto.keyring import KeyRing
+from vrm.vault.interactions import Interaction, add_interaction
+from vrm.vault.keys import open_vault
+from vrm.vault.seal import CustomerVault
+
+_numbers = itertools.count(1)
+PASSWORD = "correct horse battery staple"
+
+
+def customer(session: Session, keyring: KeyRing, email: str | None = None,
+             password: str | None = None) -> tuple[Customer, CustomerVault]:
+    address = email or f"customer{next(_numbers)}@example.org"
+    created = create_customer(session, keyring=keyring, email=address, password=password)
+    return created, open_vault(session, keyring=keyring, customer_id=created.id)
+
+
+def business(session: Session, name: str | None = None) -> Business:
+    handle = name or f"business-{next(_numbers)}"
+    return create_business(session, name=handle, display_name=handle.replace("-", " ").title())
+
+
+def interaction(session: Session, vault: CustomerVault, shop: Business, **overrides: object) -> Interaction:
+    values: dict[str, object] = {
+        "channel": "email", "direction": "inbound", "subject": "Where is my parcel?",
+        "summary": "Customer asked about a late delivery.", "outcome": "Tracking link sent",
+        "occurred_at": datetime.now(UTC) - timedelta(days=1),
+    }
+    values.update(overrides)
+    return add_interaction(session, vault=vault, business_id=shop.id, **values)  # type: ignore[arg-type]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests import factories
+from vrm.accounts.customers import authenticate, create_customer, erase_customer, find_customer, login_email
+from vrm.crypto.keyring import KeyRing
+from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
+from vrm.vault.keys import open_vault
+from vrm.vault.profile import get_profile
+
+
+def test_new_customer_gets_a_vault_with_their_email_as_primary(session: Session, keyring: KeyRing) -> None:
+    customer = create_customer(session, keyring=keyring, email="Ana.Silva@Example.ORG", password="x" * 12)
+    vault = open_vault(session, keyring=keyring, customer_id=customer.id)
+    assert login_email(vault, customer) == "Ana.Silva@example.org"
+    assert get_profile(session, vault=vault).primary_email == "Ana.Silva@example.org"
+
+
+def test_email_lookup_ignores_case_and_surrounding_space(session: Session, keyring: KeyRing) -> None:
+    customer, _ = factories.customer(session, keyring, email="MixedCase@example.org")
+    assert find_customer(session, keyring=keyring, email="  mixedcase@EXAMPLE.org ") is customer
+
+
+def test_second_account_with_the_same_email_is_refused(session: Session, keyring: KeyRing) -> None:
+    factories.customer(session, keyring, email="twice@example.org")
+    with pytest.raises(Conflict):
+        create_customer(session, keyring=keyring, email="TWICE@example.org")
+
+
+@pytest.mark.parametrize(("email", "password", "field"), [
+    ("not-an-email", None, "email"),
+    ("", None, "email"),
+    ("ok@example.org", "short", "password"),
+])
+def test_invalid_sign_up_names_the_field(session: Session, keyring: KeyRing, email: str,
+                                         password: str | None, field: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        create_customer(session, keyring=keyring, email=email, password=password)
+    assert field in raised.value.errors
+
+
+def test_authentication_checks_the_password(session: Session, keyring: KeyRing) -> None:
+    customer, _ = factories.customer(session, keyring, email="auth@example.org", password=factories.PASSWORD)
+    assert authenticate(session, keyring=keyring, email="auth@example.org", password=factories.PASSWORD) is customer
+
+
+def test_wrong_password_and_unknown_email_fail_alike(session: Session, keyring: KeyRing) -> None:
+    factories.customer(session, keyring, email="known@example.org", password=factories.PASSWORD)
+    with pytest.raises(AuthenticationFailed) as wrong:
+        authenticate(session, keyring=keyring, email="known@example.org", password="wrong password!")
+    with pytest.raises(AuthenticationFailed) as unknown:
+        authenticate(session, keyring=keyring, email="nobody@example.org", password="wrong password!")
+    assert wrong.value.detail == unknown.value.detail
+
+
+def test_account_without_password_cannot_sign_in(session: Session, keyring: KeyRing) -> None:
+    factories.customer(session, keyring, email="nopass@example.org", password=None)
+    with pytest.raises(AuthenticationFailed):
+        authenticate(session, keyring=keyring, email="nopass@example.org", password="")
+
+
+def test_erased_customer_has_no_vault_left(session: Session, keyring: KeyRing) -> None:
+    customer, _ = factories.customer(session, keyring)
+    erase_customer(session, customer_id=customer.id)
+    with pytest.raises(NotFound):
+        open_vault(session, keyring=keyring, customer_id=customer.id)
+    with pytest.raises(NotFound):
+        erase_customer(session, customer_id=customer.id)

@@ -1,0 +1,56 @@
+"""One linear chain of migrations that builds exactly the schema the models describe."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+
+import vrm.models  # noqa: F401
+from tests.conftest import Database
+from vrm import schema
+from vrm.db import Base
+
+
+def test_upgrade_downgrade_upgrade_round_trips(database: Database) -> None:
+    schema.downgrade(database.engine, "base")
+    with database.engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
+    schema.upgrade(database.engine)
+    assert schema.current_revision(database.engine) == schema.head_revision(database.engine)
+    with database.engine.connect() as connection:
+        assert set(Base.metadata.tables) <= set(inspect(connection).get_table_names())
+
+
+def test_migrated_schema_matches_the_models(database: Database) -> None:
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_revisions_form_one_linear_chain(database: Database) -> None:
+    script = ScriptDirectory.from_config(schema.alembic_config(database.engine))
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+
+
+def test_database_from_a_newer_version_is_refused(database: Database) -> None:
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    for action in (schema.require_head, schema.upgrade):
+        try:
+            action(database.engine)
+        except schema.SchemaMismatch as error:
+            assert "newer" in error.detail
+        else:
+            raise AssertionError(f"{action.__name__} accepted a schema from the future")
+
+
+def test_empty_database_is_told_to_upgrade(database: Database) -> None:
+    schema.downgrade(database.engine, "base")
+    try:
+        schema.require_head(database.engine)
+    except schema.SchemaMismatch as error:
+        assert "vrm db upgrade" in error.detail
+    else:
+        raise AssertionError("an empty database was accepted")

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from vrm.crypto.derive import normalize_email
+from vrm.crypto.keyring import KeyRing
+from vrm.errors import ConfigError, IntegrityError, KeyRingError
+
+AAD = b"data-key-aad"
+
+
+def saved(tmp_path: Path, environment: str = "development") -> KeyRing:
+    ring = KeyRing.generate(environment)
+    ring.save(tmp_path / "ring.json")
+    return ring
+
+
+def test_saved_ring_is_owner_only_and_loads_back(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    assert stat.S_IMODE((tmp_path / "ring.json").stat().st_mode) == 0o600
+    loaded = KeyRing.load(tmp_path / "ring.json")
+    assert loaded.keys == ring.keys and loaded.primary == 1 and loaded.fingerprint == ring.fingerprint
+
+
+def test_missing_ring_says_how_to_create_one(tmp_path: Path) -> None:
+    with pytest.raises(KeyRingError, match="vrm keys init"):
+        KeyRing.load(tmp_path / "absent.json")
+
+
+def test_ring_readable_by_others_is_refused(tmp_path: Path) -> None:
+    saved(tmp_path)
+    (tmp_path / "ring.json").chmod(0o644)
+    with pytest.raises(KeyRingError, match="chmod 600"):
+        KeyRing.load(tmp_path / "ring.json")
+
+
+@pytest.mark.parametrize("content", ["", "{", "[]", '{"format": "other"}',
+                                     '{"format": "vrm-keyring/1", "keys": [], "primary": 1}'])
+def test_damaged_ring_is_refused_clearly(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "ring.json"
+    path.write_text(content)
+    path.chmod(0o600)
+    with pytest.raises(KeyRingError, match="damaged"):
+        KeyRing.load(path)
+
+
+def test_data_key_wrapped_by_an_older_version_still_opens_after_a_new_primary(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    wrapped = ring.wrap(b"k" * 32, AAD)
+    assert ring.add_primary() == 2
+    assert ring.unwrap(wrapped, AAD) == b"k" * 32
+    assert ring.wrap(b"k" * 32, AAD)[1:5] == (2).to_bytes(4, "big")
+
+
+def test_retired_key_can_no_longer_open_what_it_wrapped(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    wrapped = ring.wrap(b"k" * 32, AAD)
+    ring.add_primary()
+    ring.retire(1)
+    ring.save()
+    with pytest.raises(KeyRingError, match="does not hold key 1"):
+        ring.unwrap(wrapped, AAD)
+
+
+def test_primary_key_cannot_be_retired(tmp_path: Path) -> None:
+    with pytest.raises(KeyRingError, match="primary"):
+        saved(tmp_path).retire(1)
+
+
+def test_wrapped_key_is_bound_to_its_associated_data(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    with pytest.raises(IntegrityError):
+        ring.unwrap(ring.wrap(b"k" * 32, AAD), b"another customer")
+
+
+def test_a_process_picks_up_a_key_another_process_added(tmp_path: Path) -> None:
+    running = saved(tmp_path)
+    rotator = KeyRing.load(tmp_path / "ring.json")
+    rotator.add_primary()
+    rotator.save()
+    wrapped_by_new_key = rotator.wrap(b"k" * 32, AAD)
+    assert running.unwrap(wrapped_by_new_key, AAD) == b"k" * 32
+    assert running.primary == 2
+
+
+def test_production_refuses_a_development_ring(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="VRM_KEYRING_FILE"):
+        saved(tmp_path).require_production_ready(production=True)
+    KeyRing.generate("production").require_production_ready(production=True)
+
+
+def test_blind_index_matches_normalized_emails_and_depends_on_the_ring() -> None:
+    ring = KeyRing.generate("development")
+    assert ring.blind_index.of_email(" Ana@Example.org") == ring.blind_index.of_email("ana@example.org")
+    assert ring.blind_index.of_email("ana@example.org") != ring.blind_index.of_email("ana2@example.org")
+    assert KeyRing.generate("development").blind_index.of_email("ana@example.org") != \
+        ring.blind_index.of_email("ana@example.org")
+
+
+def test_blind_index_key_is_not_an_encryption_key() -> None:
+    ring = KeyRing.generate("development")
+    assert ring.blind_index._key not in (*ring.keys.values(), ring.derivation_secret)
+
+
+def test_email_normalization_folds_compatibility_forms() -> None:
+    assert normalize_email("ＡＮＡ@example.org ") == "ana@example.org"
+
+
+def test_ring_file_holds_no_key_in_raw_bytes_form(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    document = json.loads((tmp_path / "ring.json").read_text())
+    assert document["primary"] == 1 and document["environment"] == "development"
+    assert ring.keys[1] not in (tmp_path / "ring.json").read_bytes()
