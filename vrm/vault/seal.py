@@ -41,8 +41,7 @@ class CustomerVault:
         """Return the ciphertext of `value` for this place; None stays None (an absent value)."""
         if value is None:
             return None
-        encoded = TEXT + value.encode() if isinstance(value, str) else JSON + _dumps(value)
-        return self._sealer.seal(encoded, self._aad(table, column, row_id))
+        return self._sealer.seal(encode_value(value), self._aad(table, column, row_id))
 
     def open(self, table: str, column: str, row_id: uuid.UUID, blob: bytes | None) -> Any:
         """Return the value sealed at this place.
@@ -52,13 +51,7 @@ class CustomerVault:
         """
         if blob is None:
             return None
-        encoded = self._sealer.open(blob, self._aad(table, column, row_id))
-        kind, body = encoded[:1], encoded[1:]
-        if kind == TEXT:
-            return body.decode()
-        if kind == JSON:
-            return json.loads(body)
-        raise IntegrityError(f"{table}.{column} holds a value of unknown type")
+        return decode_value(self._sealer.open(blob, self._aad(table, column, row_id)))
 
     def seal_into(self, row: SealedRow, **values: Any) -> None:
         """Seal each keyword's value into the row's column of that name."""
@@ -74,5 +67,18 @@ class CustomerVault:
         return {column: self.open(row.__tablename__, column, row.id, getattr(row, column)) for column in columns}
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+def encode_value(value: Any) -> bytes:
+    """Type-tag a value: text as UTF-8 (no JSON cost for the common case), anything else as compact JSON."""
+    if isinstance(value, str):
+        return TEXT + value.encode()
+    return JSON + json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode_value(encoded: bytes) -> Any:
+    """Raises: IntegrityError: the type tag is unknown."""
+    kind, body = encoded[:1], encoded[1:]
+    if kind == TEXT:
+        return body.decode()
+    if kind == JSON:
+        return json.loads(body)
+    raise IntegrityError("a sealed value has an unknown type tag")

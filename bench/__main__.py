@@ -1,0 +1,16 @@
+"""Run every benchmark: `make bench` (python -m bench)."""
+
+from __future__ import annotations
+
+from bench import vault
+
+
+def main() -> None:
+    print("VRM vault benchmarks (medians of interleaved runs; ratios against a same-run baseline)")
+    for benchmark in (vault,):
+        for result in benchmark.run():
+            print(result, flush=True)
+
+
+if __name__ == "__main__":
+    main()

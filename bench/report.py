@@ -1,0 +1,29 @@
+"""Timing helpers: interleaved runs, medians, and the house line format `name: value (baseline, ratio)`."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+
+def interleaved(subject: Callable[[], object], baseline: Callable[[], object], *, rounds: int,
+                warmup: int = 3) -> tuple[float, float]:
+    """Return median seconds of subject and baseline, run alternately so drift hits both alike."""
+    for _ in range(warmup):
+        subject()
+        baseline()
+    subject_times, baseline_times = [], []
+    for _ in range(rounds):
+        for run, times in ((subject, subject_times), (baseline, baseline_times)):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+    return statistics.median(subject_times), statistics.median(baseline_times)
+
+
+def line(name: str, value: float, baseline: float, *, goal: float | None = None, unit: str = "ms") -> str:
+    scale = 1000 if unit == "ms" else 1
+    ratio = value / baseline
+    verdict = "" if goal is None else f"  goal <= {goal:.2f}x: {'met' if ratio <= goal else 'MISSED'}"
+    return f"{name}: {value * scale:.2f} {unit} (baseline {baseline * scale:.2f} {unit}, ratio {ratio:.2f}x){verdict}"
