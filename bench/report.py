@@ -7,8 +7,9 @@ import time
 from collections.abc import Callable
 
 
-def interleaved(subject: Callable[[], object], baseline: Callable[[], object], *, rounds: int,
-                warmup: int = 3) -> tuple[float, float]:
+def interleaved(
+    subject: Callable[[], object], baseline: Callable[[], object], *, rounds: int, warmup: int = 3
+) -> tuple[float, float]:
     """Return median seconds of subject and baseline, run alternately so drift hits both alike."""
     for _ in range(warmup):
         subject()
@@ -26,4 +27,5 @@ def line(name: str, value: float, baseline: float, *, goal: float | None = None,
     scale = 1000 if unit == "ms" else 1
     ratio = value / baseline
     verdict = "" if goal is None else f"  goal <= {goal:.2f}x: {'met' if ratio <= goal else 'MISSED'}"
-    return f"{name}: {value * scale:.2f} {unit} (baseline {baseline * scale:.2f} {unit}, ratio {ratio:.2f}x){verdict}"
+    measured, base = f"{value * scale:.2f} {unit}", f"{baseline * scale:.2f} {unit}"
+    return f"{name}: {measured} (baseline {base}, ratio {ratio:.2f}x){verdict}"

@@ -33,15 +33,22 @@ from vrm.vault.seal import CustomerVault, decode_value, encode_value
 INTERACTIONS = 100
 ROUNDS = 40
 PROFILE = {
-    "given_name": "Ada", "family_name": "Lovelace", "display_name": "Ada Lovelace",
+    "given_name": "Ada",
+    "family_name": "Lovelace",
+    "display_name": "Ada Lovelace",
     "emails": [{"address": "ada@example.org", "primary": True}, {"address": "ada@work.example"}],
     "phones": [{"number": "+44 20 7946 0958"}],
-    "addresses": [{"lines": ["12 St James's Square"], "locality": "London", "postal_code": "SW1Y 4JH",
-                   "country": "GB"}],
-    "language": "en", "locale": "en-GB", "birth_date": "1985-12-10", "attributes": {"tier": "gold"},
+    "addresses": [
+        {"lines": ["12 St James's Square"], "locality": "London", "postal_code": "SW1Y 4JH", "country": "GB"}
+    ],
+    "language": "en",
+    "locale": "en-GB",
+    "birth_date": "1985-12-10",
+    "attributes": {"tier": "gold"},
 }
 PREFERENCES = {
-    "contact": {"email": {"marketing": True}}, "preferred_channel": "email",
+    "contact": {"email": {"marketing": True}},
+    "preferred_channel": "email",
     "quiet_hours": {"start": "21:00", "end": "08:00", "time_zone": "Europe/London"},
     "frequency_caps": {"email": {"limit": 2, "period": "week"}},
 }
@@ -64,10 +71,16 @@ def write_vault(session: Session, vault: CustomerVault, business_id: uuid.UUID) 
     start = datetime.now(UTC) - timedelta(days=200)
     for number in range(INTERACTIONS):
         interaction = add_interaction(
-            session, vault=vault, business_id=business_id, channel=("email", "chat", "voice")[number % 3],
-            direction="inbound", occurred_at=start + timedelta(days=number), subject=f"Question {number}",
+            session,
+            vault=vault,
+            business_id=business_id,
+            channel=("email", "chat", "voice")[number % 3],
+            direction="inbound",
+            occurred_at=start + timedelta(days=number),
+            subject=f"Question {number}",
             summary="The customer asked about their bill and the agent explained the tariff change.",
-            outcome="Resolved on first contact")
+            outcome="Resolved on first contact",
+        )
         if number % 4 == 0:
             record_feedback(session, vault=vault, interaction_id=interaction.id, rating=4, comment="Helpful")
 
@@ -103,7 +116,9 @@ def run() -> list[str]:
             write_vault(session, plain, business_id)
 
         def sealed(session: Session) -> CustomerVault:
-            return open_vault(session, keyring=ring, customer_id=sealed_id)  # the key unwrap is part of the cost
+            return open_vault(
+                session, keyring=ring, customer_id=sealed_id
+            )  # the key unwrap is part of the cost
 
         def plaintext(session: Session) -> CustomerVault:
             return plain
@@ -112,12 +127,14 @@ def run() -> list[str]:
             def write() -> None:
                 with sessions() as session:  # rolled back, so every round writes the same amount
                     write_vault(session, vault_of(session), business_id)
+
             return write
 
         def reader(vault_of: Callable[[Session], CustomerVault]) -> Callable[[], int]:
             def read() -> int:
                 with sessions() as session:
                     return read_vault(session, vault_of(session))
+
             return read
 
         assert reader(sealed)() == reader(plaintext)() == INTERACTIONS

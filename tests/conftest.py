@@ -81,7 +81,9 @@ def _drop_database(database: Database, pg_schema: str | None) -> None:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def shared_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+def shared_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Database]:
     database, pg_schema = _create_database(request.param, tmp_path_factory.mktemp(request.param))
     yield database
     _drop_database(database, pg_schema)

@@ -19,8 +19,9 @@ _numbers = itertools.count(1)
 PASSWORD = "correct horse battery staple"
 
 
-def customer(session: Session, keyring: KeyRing, email: str | None = None,
-             password: str | None = None) -> tuple[Customer, CustomerVault]:
+def customer(
+    session: Session, keyring: KeyRing, email: str | None = None, password: str | None = None
+) -> tuple[Customer, CustomerVault]:
     address = email or f"customer{next(_numbers)}@example.org"
     created = create_customer(session, keyring=keyring, email=address, password=password)
     return created, open_vault(session, keyring=keyring, customer_id=created.id)
@@ -33,8 +34,11 @@ def business(session: Session, name: str | None = None) -> Business:
 
 def interaction(session: Session, vault: CustomerVault, shop: Business, **overrides: object) -> Interaction:
     values: dict[str, object] = {
-        "channel": "email", "direction": "inbound", "subject": "Where is my parcel?",
-        "summary": "Customer asked about a late delivery.", "outcome": "Tracking link sent",
+        "channel": "email",
+        "direction": "inbound",
+        "subject": "Where is my parcel?",
+        "summary": "Customer asked about a late delivery.",
+        "outcome": "Tracking link sent",
         "occurred_at": datetime.now(UTC) - timedelta(days=1),
     }
     values.update(overrides)

@@ -19,8 +19,8 @@ from web.views import pages
 log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -65,11 +65,19 @@ def _answer_errors(app: Flask) -> None:
     def domain_error(error: VrmError) -> Response | tuple[str, int]:
         if error.status >= 500:
             log.error("request failed: %s", error.code, exc_info=error)
-        return problems.from_domain(error) if problems.is_json_path(request.path) else error_page(error.status, error)
+        return (
+            problems.from_domain(error)
+            if problems.is_json_path(request.path)
+            else error_page(error.status, error)
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
-        return problems.from_http(error) if problems.is_json_path(request.path) else error_page(error.code or 500)
+        return (
+            problems.from_http(error)
+            if problems.is_json_path(request.path)
+            else error_page(error.code or 500)
+        )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response | tuple[str, int]:

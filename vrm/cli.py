@@ -63,6 +63,7 @@ def _echo_err(message: str) -> None:
 
 # --- db -------------------------------------------------------------------------------------------
 
+
 @cli.group()
 def db() -> None:
     """Manage the database schema."""
@@ -90,6 +91,7 @@ def db_current() -> None:
 
 # --- keys -----------------------------------------------------------------------------------------
 
+
 @cli.group()
 def keys() -> None:
     """Manage the key ring that protects every customer's data key."""
@@ -109,8 +111,10 @@ def keys_init(if_missing: bool) -> None:
     KeyRing.generate(settings.env).save(path)
     click.echo(f"created key ring {path}")
     if not settings.is_production:
-        _echo_err("warning: this is a DEVELOPMENT key ring. Production must supply its own: "
-                  "VRM_ENV=production VRM_KEYRING_FILE=/secure/path vrm keys init")
+        _echo_err(
+            "warning: this is a DEVELOPMENT key ring. Production must supply its own: "
+            "VRM_ENV=production VRM_KEYRING_FILE=/secure/path vrm keys init"
+        )
 
 
 def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
@@ -135,8 +139,13 @@ def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None
 
 
 @keys.command("rotate")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000),
-              help="Data keys re-wrapped per transaction.")
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Data keys re-wrapped per transaction.",
+)
 def keys_rotate(batch_size: int) -> None:
     """Add a new primary key and re-wrap every data key under it (fields are not re-encrypted).
 
@@ -147,8 +156,9 @@ def keys_rotate(batch_size: int) -> None:
     runtime = _runtime()
     update, close = _progress("re-wrapping data keys")
     try:
-        report, resumed = rotate_keys(runtime.sessions, keyring=runtime.keyring, batch_size=batch_size,
-                                      on_batch=update)
+        report, resumed = rotate_keys(
+            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=update
+        )
     finally:
         close()
     verb = "resumed and completed" if resumed else "completed"
@@ -164,8 +174,9 @@ def keys_rewrap(batch_size: int) -> None:
     runtime = _runtime()
     update, close = _progress("re-wrapping data keys")
     try:
-        report = rewrap_data_keys(runtime.sessions, keyring=runtime.keyring, batch_size=batch_size,
-                                  on_batch=update)
+        report = rewrap_data_keys(
+            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=update
+        )
     finally:
         close()
     click.echo(f"{report.rewrapped} data key(s) re-wrapped under key {report.target}")
@@ -209,6 +220,7 @@ def keys_retire(key_id: int) -> None:
 
 
 # --- accounts -------------------------------------------------------------------------------------
+
 
 @cli.group()
 def customers() -> None:
@@ -259,6 +271,7 @@ def businesses_create(name: str, display_name: str | None, website: str | None) 
 
 # --- development and serving ------------------------------------------------------------------------
 
+
 @cli.command()
 def demo() -> None:
     """Load demo businesses and a demo customer (once; development only)."""
@@ -290,8 +303,14 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD
 
         click.echo(f"demo customer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    run(app, host=host, port=port, workers=workers, threads=threads,
-        on_fork=lambda: runtime.engine.dispose(close=False))
+    run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        on_fork=lambda: runtime.engine.dispose(close=False),
+    )
 
 
 __all__ = ["KeyRingError", "cli", "main"]

@@ -66,7 +66,9 @@ class Settings:
                 "characters (python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         if "VRM_KEYRING_FILE" not in given:
-            raise ConfigError("production needs VRM_KEYRING_FILE pointing at its own key ring (vrm keys init)")
+            raise ConfigError(
+                "production needs VRM_KEYRING_FILE pointing at its own key ring (vrm keys init)"
+            )
         if not self.issuer.startswith("https://"):
             raise ConfigError("production needs VRM_ISSUER set to the public https:// URL of this service")
         if "VRM_DATABASE_URL" not in given:

@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 from vrm.accounts.models import Business, Customer
-from vrm.vault.models import BusinessOverride, DataKey, Interaction, Journey, KeyRingBinding, Preferences, Profile
+from vrm.vault.models import (
+    BusinessOverride,
+    DataKey,
+    Interaction,
+    Journey,
+    KeyRingBinding,
+    Preferences,
+    Profile,
+)
 
-__all__ = ["Business", "BusinessOverride", "Customer", "DataKey", "Interaction", "Journey", "KeyRingBinding",
-           "Preferences", "Profile"]
+__all__ = [
+    "Business",
+    "BusinessOverride",
+    "Customer",
+    "DataKey",
+    "Interaction",
+    "Journey",
+    "KeyRingBinding",
+    "Preferences",
+    "Profile",
+]

@@ -22,7 +22,9 @@ class Runtime:
     keyring: KeyRing
 
 
-def open_runtime(settings: Settings, *, engine: Engine | None = None, keyring: KeyRing | None = None) -> Runtime:
+def open_runtime(
+    settings: Settings, *, engine: Engine | None = None, keyring: KeyRing | None = None
+) -> Runtime:
     """Connect to the database and load the key ring, refusing anything unsafe or mismatched.
 
     Raises:

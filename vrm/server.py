@@ -24,5 +24,16 @@ class Server(BaseApplication):  # type: ignore[misc]
 
 def serve(app: Flask, *, host: str, port: int, workers: int, threads: int, on_fork: Any) -> None:
     """Run gunicorn; `on_fork` runs in each worker (pooled connections must not cross a fork)."""
-    Server(app, {"post_fork": lambda _server, _worker: on_fork(), "bind": f"{host}:{port}", "workers": workers, "threads": threads, "worker_class": "gthread",
-                 "accesslog": "-", "graceful_timeout": 20, "timeout": 30}).run()
+    Server(
+        app,
+        {
+            "post_fork": lambda _server, _worker: on_fork(),
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "graceful_timeout": 20,
+            "timeout": 30,
+        },
+    ).run()

@@ -62,7 +62,9 @@ def test_home_page_lists_businesses_with_security_headers(client: FlaskClient, d
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
-def test_app_refuses_to_start_on_a_database_that_is_not_migrated(settings: Settings, database: Database) -> None:
+def test_app_refuses_to_start_on_a_database_that_is_not_migrated(
+    settings: Settings, database: Database
+) -> None:
     from vrm import schema
 
     schema.downgrade(database.engine, "base")

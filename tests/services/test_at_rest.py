@@ -35,24 +35,51 @@ SECRETS = {
 
 def seed(database: Database, keyring: KeyRing) -> None:
     with database.sessions.begin() as session:
-        _, vault = factories.customer(session, keyring, email=SECRETS["email"], password="a long passphrase here")
+        _, vault = factories.customer(
+            session, keyring, email=SECRETS["email"], password="a long passphrase here"
+        )
         shop = factories.business(session, "plain-business")
-        update_profile(session, vault=vault, changes={
-            "given_name": SECRETS["given_name"], "family_name": SECRETS["family_name"],
-            "phones": [{"number": SECRETS["phone"]}], "language": SECRETS["language"], "birth_date": "1977-07-07",
-            "addresses": [{"lines": [SECRETS["street"]], "locality": "Leeds", "country": "GB"}],
-            "attributes": {"tier": SECRETS["attribute"]},
-        })
-        update_preferences(session, vault=vault, changes={
-            "quiet_hours": {"start": "20:00", "end": "09:00", "time_zone": SECRETS["time_zone"]}})
-        set_override(session, vault=vault, business_id=shop.id,
-                     settings={"quiet_hours": {"start": "19:00", "end": "09:00", "time_zone": SECRETS["time_zone"]}})
+        update_profile(
+            session,
+            vault=vault,
+            changes={
+                "given_name": SECRETS["given_name"],
+                "family_name": SECRETS["family_name"],
+                "phones": [{"number": SECRETS["phone"]}],
+                "language": SECRETS["language"],
+                "birth_date": "1977-07-07",
+                "addresses": [{"lines": [SECRETS["street"]], "locality": "Leeds", "country": "GB"}],
+                "attributes": {"tier": SECRETS["attribute"]},
+            },
+        )
+        update_preferences(
+            session,
+            vault=vault,
+            changes={"quiet_hours": {"start": "20:00", "end": "09:00", "time_zone": SECRETS["time_zone"]}},
+        )
+        set_override(
+            session,
+            vault=vault,
+            business_id=shop.id,
+            settings={"quiet_hours": {"start": "19:00", "end": "09:00", "time_zone": SECRETS["time_zone"]}},
+        )
         journey = start_journey(session, vault=vault, title=SECRETS["journey"])
-        interaction = factories.interaction(session, vault, shop, subject=SECRETS["subject"],
-                                            summary=SECRETS["summary"], outcome=SECRETS["outcome"],
-                                            journey_id=journey.id, occurred_at=datetime.now(UTC) - timedelta(hours=1))
-        record_feedback(session, vault=vault, interaction_id=interaction.id, rating=4, comment=SECRETS["comment"])
-        update_interaction(session, vault=vault, interaction_id=interaction.id, changes={"customer_note": SECRETS["note"]})
+        interaction = factories.interaction(
+            session,
+            vault,
+            shop,
+            subject=SECRETS["subject"],
+            summary=SECRETS["summary"],
+            outcome=SECRETS["outcome"],
+            journey_id=journey.id,
+            occurred_at=datetime.now(UTC) - timedelta(hours=1),
+        )
+        record_feedback(
+            session, vault=vault, interaction_id=interaction.id, rating=4, comment=SECRETS["comment"]
+        )
+        update_interaction(
+            session, vault=vault, interaction_id=interaction.id, changes={"customer_note": SECRETS["note"]}
+        )
 
 
 def raw_contents(database: Database) -> bytes:
@@ -90,5 +117,12 @@ def test_every_table_is_covered_by_the_dump(database: Database, keyring: KeyRing
     with database.engine.connect() as connection:
         tables = set(inspect(connection).get_table_names()) - {"alembic_version"}
         assert tables == set(Base.metadata.tables)
-        for table in ("customers", "profiles", "preferences", "preference_overrides", "journeys", "interactions"):
+        for table in (
+            "customers",
+            "profiles",
+            "preferences",
+            "preference_overrides",
+            "journeys",
+            "interactions",
+        ):
             assert connection.execute(text(f"SELECT count(*) FROM {table}")).scalar() == 1

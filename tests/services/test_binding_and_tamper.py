@@ -77,17 +77,26 @@ def flip(position: int) -> Callable[[bytes], bytes]:
         altered = bytearray(blob)
         altered[position % len(altered)] ^= 0x80
         return bytes(altered)
+
     return change
 
 
-@pytest.mark.parametrize("tamper", [
-    flip(0), flip(3), flip(10), flip(-1),          # version, key id, nonce, tag
-    lambda blob: blob[:-1],                          # truncated
-    lambda blob: blob + b"\x00",                     # extended
-    lambda blob: b"",                                # emptied
-], ids=["version", "key-id", "nonce", "tag", "truncated", "extended", "emptied"])
-def test_tampered_field_is_an_integrity_error_never_data(session: Session, keyring: KeyRing,
-                                                         tamper: Callable[[bytes], bytes]) -> None:
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        flip(0),
+        flip(3),
+        flip(10),
+        flip(-1),  # version, key id, nonce, tag
+        lambda blob: blob[:-1],  # truncated
+        lambda blob: blob + b"\x00",  # extended
+        lambda blob: b"",  # emptied
+    ],
+    ids=["version", "key-id", "nonce", "tag", "truncated", "extended", "emptied"],
+)
+def test_tampered_field_is_an_integrity_error_never_data(
+    session: Session, keyring: KeyRing, tamper: Callable[[bytes], bytes]
+) -> None:
     alice, alice_vault, _, _ = two_customers(session, keyring)
     row = profile_row(session, alice)
     write(session, Profile, row.id, family_name=tamper(row.family_name))

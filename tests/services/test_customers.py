@@ -29,13 +29,17 @@ def test_second_account_with_the_same_email_is_refused(session: Session, keyring
         create_customer(session, keyring=keyring, email="TWICE@example.org")
 
 
-@pytest.mark.parametrize(("email", "password", "field"), [
-    ("not-an-email", None, "email"),
-    ("", None, "email"),
-    ("ok@example.org", "short", "password"),
-])
-def test_invalid_sign_up_names_the_field(session: Session, keyring: KeyRing, email: str,
-                                         password: str | None, field: str) -> None:
+@pytest.mark.parametrize(
+    ("email", "password", "field"),
+    [
+        ("not-an-email", None, "email"),
+        ("", None, "email"),
+        ("ok@example.org", "short", "password"),
+    ],
+)
+def test_invalid_sign_up_names_the_field(
+    session: Session, keyring: KeyRing, email: str, password: str | None, field: str
+) -> None:
     with pytest.raises(ValidationError) as raised:
         create_customer(session, keyring=keyring, email=email, password=password)
     assert field in raised.value.errors
@@ -43,7 +47,10 @@ def test_invalid_sign_up_names_the_field(session: Session, keyring: KeyRing, ema
 
 def test_authentication_checks_the_password(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring, email="auth@example.org", password=factories.PASSWORD)
-    assert authenticate(session, keyring=keyring, email="auth@example.org", password=factories.PASSWORD) is customer
+    assert (
+        authenticate(session, keyring=keyring, email="auth@example.org", password=factories.PASSWORD)
+        is customer
+    )
 
 
 def test_wrong_password_and_unknown_email_fail_alike(session: Session, keyring: KeyRing) -> None:

@@ -38,8 +38,7 @@ def test_erasure_removes_the_data_key_and_every_row(database: Database, keyring:
             open_vault(session, keyring=keyring, customer_id=gone.id)
 
 
-def test_backup_taken_before_erasure_is_unreadable_once_the_old_key_is_retired(
-        tmp_path: Path) -> None:
+def test_backup_taken_before_erasure_is_unreadable_once_the_old_key_is_retired(tmp_path: Path) -> None:
     """SQLite only: the backup is a copy of the database file."""
     ring = KeyRing.generate("development")
     ring.save(tmp_path / "keyring.json")

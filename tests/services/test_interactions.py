@@ -26,8 +26,14 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 def test_recorded_interaction_reads_back_whole(session: Session, keyring: KeyRing) -> None:
     _, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    created = factories.interaction(session, vault, shop, channel="voice", direction="outbound",
-                                    occurred_at=(NOW - timedelta(hours=2)).isoformat())
+    created = factories.interaction(
+        session,
+        vault,
+        shop,
+        channel="voice",
+        direction="outbound",
+        occurred_at=(NOW - timedelta(hours=2)).isoformat(),
+    )
     session.expire_all()
     read = get_interaction(session, vault=vault, interaction_id=created.id)
     assert read == created
@@ -45,16 +51,23 @@ def test_timeline_is_newest_first_and_filters(session: Session, keyring: KeyRing
     assert ids(list_interactions(session, vault=vault)) == [new.id, mid.id, old.id]
     assert ids(list_interactions(session, vault=vault, business_id=shop.id)) == [new.id, old.id]
     assert ids(list_interactions(session, vault=vault, channel="chat")) == [new.id, mid.id]
-    assert ids(list_interactions(session, vault=vault, since=NOW - timedelta(days=2, hours=1),
-                                 until=NOW - timedelta(hours=36))) == [mid.id]
+    assert ids(
+        list_interactions(
+            session, vault=vault, since=NOW - timedelta(days=2, hours=1), until=NOW - timedelta(hours=36)
+        )
+    ) == [mid.id]
 
 
 def test_pages_follow_each_other_without_gaps_or_repeats(session: Session, keyring: KeyRing) -> None:
     _, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     same_time = NOW - timedelta(days=1)
-    created = {factories.interaction(session, vault, shop, occurred_at=same_time if i % 2 else NOW - timedelta(minutes=i)).id
-               for i in range(7)}
+    created = {
+        factories.interaction(
+            session, vault, shop, occurred_at=same_time if i % 2 else NOW - timedelta(minutes=i)
+        ).id
+        for i in range(7)
+    }
     seen: list[uuid.UUID] = []
     before = None
     while page := list_interactions(session, vault=vault, limit=3, before=before):
@@ -71,7 +84,9 @@ def test_another_customers_interaction_is_not_found(session: Session, keyring: K
     for action in (
         lambda: get_interaction(session, vault=theirs, interaction_id=interaction.id),
         lambda: record_feedback(session, vault=theirs, interaction_id=interaction.id, rating=1),
-        lambda: update_interaction(session, vault=theirs, interaction_id=interaction.id, changes={"hidden": True}),
+        lambda: update_interaction(
+            session, vault=theirs, interaction_id=interaction.id, changes={"hidden": True}
+        ),
         lambda: delete_interaction(session, vault=theirs, interaction_id=interaction.id),
     ):
         with pytest.raises(NotFound):
@@ -98,18 +113,22 @@ def test_rating_outside_one_to_five_is_refused(session: Session, keyring: KeyRin
     assert get_interaction(session, vault=vault, interaction_id=interaction.id).rating is None
 
 
-@pytest.mark.parametrize(("overrides", "field"), [
-    ({"channel": "pigeon"}, "channel"),
-    ({"direction": "sideways"}, "direction"),
-    ({"occurred_at": "yesterday"}, "occurred_at"),
-    ({"occurred_at": "2026-01-01T10:00:00"}, "occurred_at"),
-    ({"occurred_at": NOW + timedelta(days=3)}, "occurred_at"),
-    ({"subject": ""}, "subject"),
-    ({"subject": "x" * 201}, "subject"),
-    ({"journey_id": uuid.uuid4()}, "journey_id"),
-])
-def test_invalid_interaction_names_the_field(session: Session, keyring: KeyRing, overrides: dict[str, object],
-                                             field: str) -> None:
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"channel": "pigeon"}, "channel"),
+        ({"direction": "sideways"}, "direction"),
+        ({"occurred_at": "yesterday"}, "occurred_at"),
+        ({"occurred_at": "2026-01-01T10:00:00"}, "occurred_at"),
+        ({"occurred_at": NOW + timedelta(days=3)}, "occurred_at"),
+        ({"subject": ""}, "subject"),
+        ({"subject": "x" * 201}, "subject"),
+        ({"journey_id": uuid.uuid4()}, "journey_id"),
+    ],
+)
+def test_invalid_interaction_names_the_field(
+    session: Session, keyring: KeyRing, overrides: dict[str, object], field: str
+) -> None:
     _, vault = factories.customer(session, keyring)
     with pytest.raises(ValidationError) as raised:
         factories.interaction(session, vault, factories.business(session), **overrides)
@@ -121,12 +140,17 @@ def test_journey_strings_channels_together_in_order(session: Session, keyring: K
     _, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     journey = start_journey(session, vault=vault, title="Broken fridge")
-    chat = factories.interaction(session, vault, shop, channel="chat", journey_id=journey.id,
-                                 occurred_at=NOW - timedelta(days=2))
-    phone = factories.interaction(session, vault, shop, channel="voice", journey_id=journey.id,
-                                  occurred_at=NOW - timedelta(days=1))
+    chat = factories.interaction(
+        session, vault, shop, channel="chat", journey_id=journey.id, occurred_at=NOW - timedelta(days=2)
+    )
+    phone = factories.interaction(
+        session, vault, shop, channel="voice", journey_id=journey.id, occurred_at=NOW - timedelta(days=1)
+    )
     factories.interaction(session, vault, shop, channel="email")
-    assert [step.id for step in journey_timeline(session, vault=vault, journey_id=journey.id)] == [chat.id, phone.id]
+    assert [step.id for step in journey_timeline(session, vault=vault, journey_id=journey.id)] == [
+        chat.id,
+        phone.id,
+    ]
     assert [j.title for j in list_journeys(session, vault=vault)] == ["Broken fridge"]
 
 
@@ -143,8 +167,12 @@ def test_another_customers_journey_cannot_be_used(session: Session, keyring: Key
 def test_hidden_interactions_leave_the_timeline_until_shown(session: Session, keyring: KeyRing) -> None:
     _, vault = factories.customer(session, keyring)
     interaction = factories.interaction(session, vault, factories.business(session))
-    update_interaction(session, vault=vault, interaction_id=interaction.id,
-                       changes={"hidden": True, "customer_note": "My own words"})
+    update_interaction(
+        session,
+        vault=vault,
+        interaction_id=interaction.id,
+        changes={"hidden": True, "customer_note": "My own words"},
+    )
     assert list_interactions(session, vault=vault) == []
     assert list_interactions(session, vault=vault, include_hidden=True)[0].customer_note == "My own words"
     update_interaction(session, vault=vault, interaction_id=interaction.id, changes={"hidden": False})

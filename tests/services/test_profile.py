@@ -11,12 +11,27 @@ from vrm.errors import ValidationError
 from vrm.vault.profile import get_profile, update_profile
 
 FULL = {
-    "given_name": "Grace", "family_name": "Hopper", "display_name": "Amazing Grace",
-    "emails": [{"address": "grace@example.org", "label": "home"}, {"address": "gh@navy.example", "primary": True}],
+    "given_name": "Grace",
+    "family_name": "Hopper",
+    "display_name": "Amazing Grace",
+    "emails": [
+        {"address": "grace@example.org", "label": "home"},
+        {"address": "gh@navy.example", "primary": True},
+    ],
     "phones": [{"number": "+1 202 555 0143", "label": "mobile"}],
-    "addresses": [{"lines": ["1 Main St", "Apt 2"], "locality": "Arlington", "region": "VA",
-                   "postal_code": "22201", "country": "us"}],
-    "language": "EN", "locale": "en_us", "birth_date": "1906-12-09", "attributes": {"rank": "Rear Admiral"},
+    "addresses": [
+        {
+            "lines": ["1 Main St", "Apt 2"],
+            "locality": "Arlington",
+            "region": "VA",
+            "postal_code": "22201",
+            "country": "us",
+        }
+    ],
+    "language": "EN",
+    "locale": "en_us",
+    "birth_date": "1906-12-09",
+    "attributes": {"rank": "Rear Admiral"},
 }
 
 
@@ -25,7 +40,11 @@ def test_profile_round_trips_every_field(session: Session, keyring: KeyRing) -> 
     update_profile(session, vault=vault, changes=FULL)
     session.expire_all()
     profile = get_profile(session, vault=vault)
-    assert (profile.given_name, profile.family_name, profile.display_name) == ("Grace", "Hopper", "Amazing Grace")
+    assert (profile.given_name, profile.family_name, profile.display_name) == (
+        "Grace",
+        "Hopper",
+        "Amazing Grace",
+    )
     assert profile.primary_email == "gh@navy.example"
     assert profile.phones == [{"number": "+12025550143", "label": "mobile", "primary": True}]
     assert profile.addresses[0]["country"] == "US" and profile.addresses[0]["lines"] == ["1 Main St", "Apt 2"]
@@ -43,7 +62,9 @@ def test_partial_update_keeps_the_other_fields(session: Session, keyring: KeyRin
 
 def test_national_phone_number_uses_the_locale_country(session: Session, keyring: KeyRing) -> None:
     _, vault = factories.customer(session, keyring)
-    profile = update_profile(session, vault=vault, changes={"locale": "fr-FR", "phones": [{"number": "06 12 34 56 78"}]})
+    profile = update_profile(
+        session, vault=vault, changes={"locale": "fr-FR", "phones": [{"number": "06 12 34 56 78"}]}
+    )
     assert profile.phones[0]["number"] == "+33612345678"
 
 
@@ -54,24 +75,38 @@ def test_clearing_a_field_removes_it(session: Session, keyring: KeyRing) -> None
     assert profile.birth_date is None and profile.phones == []
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-    ({"emails": [{"address": "not an email"}]}, "emails[0].address"),
-    ({"phones": [{"number": "12"}]}, "phones[0].number"),
-    ({"phones": [{"number": "+1 555"}]}, "phones[0].number"),
-    ({"birth_date": "31/12/1990"}, "birth_date"),
-    ({"birth_date": "2999-01-01"}, "birth_date"),
-    ({"language": "english!"}, "language"),
-    ({"given_name": "x" * 101}, "given_name"),
-    ({"given_name": 42}, "given_name"),
-    ({"addresses": [{"lines": [], "locality": "Paris", "country": "FR"}]}, "addresses[0].lines"),
-    ({"addresses": [{"lines": ["1 rue"], "locality": "Paris", "country": "France"}]}, "addresses[0].country"),
-    ({"emails": [{"address": "a@example.org", "primary": True}, {"address": "b@example.org", "primary": True}]},
-     "emails"),
-    ({"emails": "a@example.org"}, "emails"),
-    ({"nickname": "Gigi"}, "nickname"),
-])
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"emails": [{"address": "not an email"}]}, "emails[0].address"),
+        ({"phones": [{"number": "12"}]}, "phones[0].number"),
+        ({"phones": [{"number": "+1 555"}]}, "phones[0].number"),
+        ({"birth_date": "31/12/1990"}, "birth_date"),
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"language": "english!"}, "language"),
+        ({"given_name": "x" * 101}, "given_name"),
+        ({"given_name": 42}, "given_name"),
+        ({"addresses": [{"lines": [], "locality": "Paris", "country": "FR"}]}, "addresses[0].lines"),
+        (
+            {"addresses": [{"lines": ["1 rue"], "locality": "Paris", "country": "France"}]},
+            "addresses[0].country",
+        ),
+        (
+            {
+                "emails": [
+                    {"address": "a@example.org", "primary": True},
+                    {"address": "b@example.org", "primary": True},
+                ]
+            },
+            "emails",
+        ),
+        ({"emails": "a@example.org"}, "emails"),
+        ({"nickname": "Gigi"}, "nickname"),
+    ],
+)
 def test_invalid_profile_input_names_the_field_and_changes_nothing(
-        session: Session, keyring: KeyRing, changes: dict[str, Any], field: str) -> None:
+    session: Session, keyring: KeyRing, changes: dict[str, Any], field: str
+) -> None:
     _, vault = factories.customer(session, keyring)
     update_profile(session, vault=vault, changes=FULL)
     with pytest.raises(ValidationError) as raised:

@@ -38,7 +38,12 @@ def seed(database: Database, ring: KeyRing) -> dict:  # type: ignore[type-arg]
 def assert_all_open(database: Database, ring: KeyRing, names: dict) -> None:  # type: ignore[type-arg]
     with database.sessions() as session:
         for customer_id, name in names.items():
-            assert get_profile(session, vault=open_vault(session, keyring=ring, customer_id=customer_id)).given_name == name
+            assert (
+                get_profile(
+                    session, vault=open_vault(session, keyring=ring, customer_id=customer_id)
+                ).given_name
+                == name
+            )
 
 
 def sealed_fields(database: Database) -> list[bytes]:

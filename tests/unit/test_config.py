@@ -35,12 +35,15 @@ def test_complete_production_settings_are_accepted() -> None:
     assert settings.is_production and settings.issuer == "https://vault.example.org"
 
 
-@pytest.mark.parametrize(("missing", "named"), [
-    ("VRM_SECRET_KEY", "VRM_SECRET_KEY"),
-    ("VRM_KEYRING_FILE", "VRM_KEYRING_FILE"),
-    ("VRM_DATABASE_URL", "VRM_DATABASE_URL"),
-    ("VRM_ISSUER", "VRM_ISSUER"),
-])
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("VRM_SECRET_KEY", "VRM_SECRET_KEY"),
+        ("VRM_KEYRING_FILE", "VRM_KEYRING_FILE"),
+        ("VRM_DATABASE_URL", "VRM_DATABASE_URL"),
+        ("VRM_ISSUER", "VRM_ISSUER"),
+    ],
+)
 def test_production_names_the_variable_it_lacks(missing: str, named: str) -> None:
     environ = {name: value for name, value in PRODUCTION.items() if name != missing}
     with pytest.raises(ConfigError, match=named):

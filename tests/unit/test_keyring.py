@@ -38,8 +38,9 @@ def test_ring_readable_by_others_is_refused(tmp_path: Path) -> None:
         KeyRing.load(tmp_path / "ring.json")
 
 
-@pytest.mark.parametrize("content", ["", "{", "[]", '{"format": "other"}',
-                                     '{"format": "vrm-keyring/1", "keys": [], "primary": 1}'])
+@pytest.mark.parametrize(
+    "content", ["", "{", "[]", '{"format": "other"}', '{"format": "vrm-keyring/1", "keys": [], "primary": 1}']
+)
 def test_damaged_ring_is_refused_clearly(tmp_path: Path, content: str) -> None:
     path = tmp_path / "ring.json"
     path.write_text(content)
@@ -97,8 +98,9 @@ def test_blind_index_matches_normalized_emails_and_depends_on_the_ring() -> None
     ring = KeyRing.generate("development")
     assert ring.blind_index.of_email(" Ana@Example.org") == ring.blind_index.of_email("ana@example.org")
     assert ring.blind_index.of_email("ana@example.org") != ring.blind_index.of_email("ana2@example.org")
-    assert KeyRing.generate("development").blind_index.of_email("ana@example.org") != \
-        ring.blind_index.of_email("ana@example.org")
+    assert KeyRing.generate("development").blind_index.of_email(
+        "ana@example.org"
+    ) != ring.blind_index.of_email("ana@example.org")
 
 
 def test_blind_index_key_is_not_an_encryption_key() -> None:
@@ -107,7 +109,8 @@ def test_blind_index_key_is_not_an_encryption_key() -> None:
 
 
 def test_email_normalization_folds_compatibility_forms() -> None:
-    assert normalize_email("ＡＮＡ@example.org ") == "ana@example.org"
+    fullwidth_ana = "\uff21\uff2e\uff21@example.org "
+    assert normalize_email(fullwidth_ana) == "ana@example.org"
 
 
 def test_ring_file_holds_no_key_in_raw_bytes_form(tmp_path: Path) -> None:

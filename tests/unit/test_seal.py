@@ -24,12 +24,16 @@ json_values = st.recursive(
 
 @given(st.text())
 def test_any_unicode_text_round_trips(value: str) -> None:
-    assert VAULT.open("profiles", "given_name", ROW, VAULT.seal("profiles", "given_name", ROW, value)) == value
+    assert (
+        VAULT.open("profiles", "given_name", ROW, VAULT.seal("profiles", "given_name", ROW, value)) == value
+    )
 
 
 @given(json_values)
 def test_any_json_value_round_trips(value: Any) -> None:
-    assert VAULT.open("profiles", "attributes", ROW, VAULT.seal("profiles", "attributes", ROW, value)) == value
+    assert (
+        VAULT.open("profiles", "attributes", ROW, VAULT.seal("profiles", "attributes", ROW, value)) == value
+    )
 
 
 def test_absent_value_stays_absent() -> None:
@@ -37,11 +41,14 @@ def test_absent_value_stays_absent() -> None:
     assert VAULT.open("profiles", "locale", ROW, None) is None
 
 
-@pytest.mark.parametrize(("table", "column", "row"), [
-    ("profiles", "family_name", ROW),      # another column
-    ("journeys", "given_name", ROW),       # another table
-    ("profiles", "given_name", uuid.uuid4()),  # another row
-])
+@pytest.mark.parametrize(
+    ("table", "column", "row"),
+    [
+        ("profiles", "family_name", ROW),  # another column
+        ("journeys", "given_name", ROW),  # another table
+        ("profiles", "given_name", uuid.uuid4()),  # another row
+    ],
+)
 def test_ciphertext_opens_only_in_its_own_place(table: str, column: str, row: uuid.UUID) -> None:
     blob = VAULT.seal("profiles", "given_name", ROW, "Ada")
     with pytest.raises(IntegrityError):

@@ -15,8 +15,9 @@ from vrm.vault import validation as v
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
 
-def create_business(session: Session, *, name: str, display_name: str | None = None,
-                    website: str | None = None) -> Business:
+def create_business(
+    session: Session, *, name: str, display_name: str | None = None, website: str | None = None
+) -> Business:
     """Register a business under a handle (lower-case letters, digits, dashes).
 
     Raises:

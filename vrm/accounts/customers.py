@@ -18,7 +18,9 @@ from vrm.vault.profile import create_profile
 from vrm.vault.seal import CustomerVault
 
 
-def create_customer(session: Session, *, keyring: KeyRing, email: str, password: str | None = None) -> Customer:
+def create_customer(
+    session: Session, *, keyring: KeyRing, email: str, password: str | None = None
+) -> Customer:
     """Open an account and an empty vault (profile with this email as primary, default preferences).
 
     Raises:
@@ -34,8 +36,11 @@ def create_customer(session: Session, *, keyring: KeyRing, email: str, password:
     index = keyring.blind_index.of_email(address)
     if session.scalar(select(Customer.id).where(Customer.email_index == index)) is not None:
         raise Conflict("an account with this email already exists")
-    customer = Customer(id=uuid.uuid4(), email_index=index,
-                        password_hash=hash_password(password) if password is not None else None)
+    customer = Customer(
+        id=uuid.uuid4(),
+        email_index=index,
+        password_hash=hash_password(password) if password is not None else None,
+    )
     vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
     vault.seal_into(customer, email=address)
     session.add(customer)

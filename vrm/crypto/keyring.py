@@ -18,8 +18,8 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +45,13 @@ class KeyRing:
     @classmethod
     def generate(cls, environment: str) -> KeyRing:
         """Return a new ring with one key-encryption key and a fresh derivation secret."""
-        return cls(keys={1: new_key()}, primary=1, derivation_secret=new_key(), environment=environment,
-                   created={1: _now()})
+        return cls(
+            keys={1: new_key()},
+            primary=1,
+            derivation_secret=new_key(),
+            environment=environment,
+            created={1: _now()},
+        )
 
     # --- persistence -------------------------------------------------------------------------------
 
@@ -78,13 +83,18 @@ class KeyRing:
                 raise ValueError("unknown format")
             keys = {int(k["id"]): _b64decode(k["secret"]) for k in doc["keys"]}
             ring = cls(
-                keys=keys, primary=int(doc["primary"]), derivation_secret=_b64decode(doc["derivation_secret"]),
-                environment=str(doc["environment"]), rotating_to=doc.get("rotating_to"),
+                keys=keys,
+                primary=int(doc["primary"]),
+                derivation_secret=_b64decode(doc["derivation_secret"]),
+                environment=str(doc["environment"]),
+                rotating_to=doc.get("rotating_to"),
                 created={int(k["id"]): str(k.get("created", "")) for k in doc["keys"]},
             )
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
             raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring") from None
-        if ring.primary not in ring.keys or any(len(k) != 32 for k in [*keys.values(), ring.derivation_secret]):
+        if ring.primary not in ring.keys or any(
+            len(k) != 32 for k in [*keys.values(), ring.derivation_secret]
+        ):
             raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring")
         return ring
 
@@ -114,8 +124,10 @@ class KeyRing:
             "primary": self.primary,
             "rotating_to": self.rotating_to,
             "derivation_secret": _b64encode(self.derivation_secret),
-            "keys": [{"id": kid, "created": self.created.get(kid, ""), "secret": _b64encode(secret)}
-                     for kid, secret in sorted(self.keys.items())],
+            "keys": [
+                {"id": kid, "created": self.created.get(kid, ""), "secret": _b64encode(secret)}
+                for kid, secret in sorted(self.keys.items())
+            ],
         }
 
     def reload(self) -> None:
@@ -124,7 +136,11 @@ class KeyRing:
             return
         fresh = KeyRing.load(self.path)
         self.keys, self.primary, self.rotating_to, self.created = (
-            fresh.keys, fresh.primary, fresh.rotating_to, fresh.created)
+            fresh.keys,
+            fresh.primary,
+            fresh.rotating_to,
+            fresh.created,
+        )
         self._sealers.clear()
 
     # --- wrapping data keys -------------------------------------------------------------------------

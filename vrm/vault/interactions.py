@@ -21,7 +21,13 @@ from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DIRECTIONS
 
 SEALED = ("subject", "summary", "outcome", "rating", "feedback_comment", "customer_note")
-LIMITS = {"subject": 200, "summary": 10_000, "outcome": 2_000, "feedback_comment": 2_000, "customer_note": 5_000}
+LIMITS = {
+    "subject": 200,
+    "summary": 10_000,
+    "outcome": 2_000,
+    "feedback_comment": 2_000,
+    "customer_note": 5_000,
+}
 RECORDERS = ("business", "customer")
 MAX_PAGE = 500
 
@@ -52,10 +58,20 @@ class Journey:
     created_at: datetime
 
 
-def add_interaction(session: Session, *, vault: CustomerVault, business_id: uuid.UUID, channel: str,
-                    direction: str, occurred_at: datetime | str, subject: str | None,
-                    summary: str | None = None, outcome: str | None = None,
-                    journey_id: uuid.UUID | None = None, recorded_by: str = "business") -> Interaction:
+def add_interaction(
+    session: Session,
+    *,
+    vault: CustomerVault,
+    business_id: uuid.UUID,
+    channel: str,
+    direction: str,
+    occurred_at: datetime | str,
+    subject: str | None,
+    summary: str | None = None,
+    outcome: str | None = None,
+    journey_id: uuid.UUID | None = None,
+    recorded_by: str = "business",
+) -> Interaction:
     """Record one interaction in the customer's history.
 
     Raises:
@@ -68,15 +84,22 @@ def add_interaction(session: Session, *, vault: CustomerVault, business_id: uuid
         "occurred_at": v.moment(occurred_at, "occurred_at", problems),
         "recorded_by": v.choice(recorded_by, "recorded_by", problems, RECORDERS),
     }
-    sealed = {name: v.text(value, name, problems, max_length=LIMITS[name], required=name == "subject")
-              for name, value in (("subject", subject), ("summary", summary), ("outcome", outcome))}
+    sealed = {
+        name: v.text(value, name, problems, max_length=LIMITS[name], required=name == "subject")
+        for name, value in (("subject", subject), ("summary", summary), ("outcome", outcome))
+    }
     if session.get(Business, business_id) is None:
         problems.add("business", "is not a known business")
     if journey_id is not None and _journey_row(session, vault, journey_id) is None:
         problems.add("journey_id", "is not one of this customer's journeys")
     problems.check()
-    row = InteractionRow(id=uuid.uuid4(), customer_id=vault.customer_id, business_id=business_id,
-                         journey_id=journey_id, **clean)
+    row = InteractionRow(
+        id=uuid.uuid4(),
+        customer_id=vault.customer_id,
+        business_id=business_id,
+        journey_id=journey_id,
+        **clean,
+    )
     vault.seal_into(row, **sealed)
     session.add(row)
     session.flush()
@@ -88,11 +111,19 @@ def get_interaction(session: Session, *, vault: CustomerVault, interaction_id: u
     return _to_interaction(vault, _row(session, vault, interaction_id))
 
 
-def list_interactions(session: Session, *, vault: CustomerVault, business_id: uuid.UUID | None = None,
-                      channel: str | None = None, journey_id: uuid.UUID | None = None,
-                      since: datetime | None = None, until: datetime | None = None,
-                      include_hidden: bool = False, limit: int = 50,
-                      before: tuple[datetime, uuid.UUID] | None = None) -> list[Interaction]:
+def list_interactions(
+    session: Session,
+    *,
+    vault: CustomerVault,
+    business_id: uuid.UUID | None = None,
+    channel: str | None = None,
+    journey_id: uuid.UUID | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    include_hidden: bool = False,
+    limit: int = 50,
+    before: tuple[datetime, uuid.UUID] | None = None,
+) -> list[Interaction]:
     """Return interactions newest first; pass the last one's (occurred_at, id) as `before` for the next page.
 
     Raises:
@@ -104,8 +135,11 @@ def list_interactions(session: Session, *, vault: CustomerVault, business_id: uu
     v.integer(limit, "limit", problems, low=1, high=MAX_PAGE)
     problems.check()
     query = select(InteractionRow).where(InteractionRow.customer_id == vault.customer_id)
-    conditions = {InteractionRow.business_id: business_id, InteractionRow.channel: channel,
-                  InteractionRow.journey_id: journey_id}
+    conditions = {
+        InteractionRow.business_id: business_id,
+        InteractionRow.channel: channel,
+        InteractionRow.journey_id: journey_id,
+    }
     query = query.where(*(column == value for column, value in conditions.items() if value is not None))
     if since is not None:
         query = query.where(InteractionRow.occurred_at >= since)
@@ -115,14 +149,26 @@ def list_interactions(session: Session, *, vault: CustomerVault, business_id: uu
         query = query.where(InteractionRow.hidden_at.is_(None))
     if before is not None:
         at, last_id = before
-        query = query.where(or_(InteractionRow.occurred_at < at,
-                                (InteractionRow.occurred_at == at) & (InteractionRow.id < last_id)))
-    rows = session.scalars(query.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc()).limit(limit))
+        query = query.where(
+            or_(
+                InteractionRow.occurred_at < at,
+                (InteractionRow.occurred_at == at) & (InteractionRow.id < last_id),
+            )
+        )
+    rows = session.scalars(
+        query.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc()).limit(limit)
+    )
     return [_to_interaction(vault, row) for row in rows]
 
 
-def record_feedback(session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID, rating: int,
-                    comment: str | None = None) -> Interaction:
+def record_feedback(
+    session: Session,
+    *,
+    vault: CustomerVault,
+    interaction_id: uuid.UUID,
+    rating: int,
+    comment: str | None = None,
+) -> Interaction:
     """Store the customer's rating (1-5) and comment on an interaction, replacing earlier feedback.
 
     Raises:
@@ -140,8 +186,9 @@ def record_feedback(session: Session, *, vault: CustomerVault, interaction_id: u
     return _to_interaction(vault, row)
 
 
-def update_interaction(session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID,
-                       changes: Mapping[str, Any]) -> Interaction:
+def update_interaction(
+    session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID, changes: Mapping[str, Any]
+) -> Interaction:
     """Change the customer's own note or hide/unhide an interaction (`customer_note`, `hidden`).
 
     Raises:
@@ -185,13 +232,20 @@ def start_journey(session: Session, *, vault: CustomerVault, title: str | None =
 
 
 def list_journeys(session: Session, *, vault: CustomerVault) -> list[Journey]:
-    rows = session.scalars(select(JourneyRow).where(JourneyRow.customer_id == vault.customer_id)
-                           .order_by(JourneyRow.created_at.desc()))
-    return [Journey(id=row.id, title=vault.open_from(row, ["title"])["title"], created_at=row.created_at)
-            for row in rows]
+    rows = session.scalars(
+        select(JourneyRow)
+        .where(JourneyRow.customer_id == vault.customer_id)
+        .order_by(JourneyRow.created_at.desc())
+    )
+    return [
+        Journey(id=row.id, title=vault.open_from(row, ["title"])["title"], created_at=row.created_at)
+        for row in rows
+    ]
 
 
-def journey_timeline(session: Session, *, vault: CustomerVault, journey_id: uuid.UUID) -> Sequence[Interaction]:
+def journey_timeline(
+    session: Session, *, vault: CustomerVault, journey_id: uuid.UUID
+) -> Sequence[Interaction]:
     """Return a journey's interactions in the order they happened, across every channel.
 
     Raises:
@@ -199,8 +253,9 @@ def journey_timeline(session: Session, *, vault: CustomerVault, journey_id: uuid
     """
     if _journey_row(session, vault, journey_id) is None:
         raise NotFound("no such journey")
-    newest_first = list_interactions(session, vault=vault, journey_id=journey_id, include_hidden=True,
-                                     limit=MAX_PAGE)
+    newest_first = list_interactions(
+        session, vault=vault, journey_id=journey_id, include_hidden=True, limit=MAX_PAGE
+    )
     return newest_first[::-1]
 
 
@@ -219,6 +274,15 @@ def _journey_row(session: Session, vault: CustomerVault, journey_id: uuid.UUID) 
 
 def _to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:
     opened = vault.open_from(row, SEALED)
-    return Interaction(id=row.id, business_id=row.business_id, journey_id=row.journey_id, channel=row.channel,
-                       direction=row.direction, occurred_at=row.occurred_at, recorded_by=row.recorded_by,
-                       feedback_at=row.feedback_at, hidden=row.hidden_at is not None, **opened)
+    return Interaction(
+        id=row.id,
+        business_id=row.business_id,
+        journey_id=row.journey_id,
+        channel=row.channel,
+        direction=row.direction,
+        occurred_at=row.occurred_at,
+        recorded_by=row.recorded_by,
+        feedback_at=row.feedback_at,
+        hidden=row.hidden_at is not None,
+        **opened,
+    )

@@ -47,8 +47,14 @@ def create_data_key(session: Session, *, keyring: KeyRing, customer_id: uuid.UUI
     The key row is only added to the session: it is flushed with the customer row it belongs to.
     """
     data_key = new_key()
-    session.add(DataKey(customer_id=customer_id, generation=1, kek_id=keyring.primary,
-                        wrapped=keyring.wrap(data_key, _wrap_aad(customer_id, 1))))
+    session.add(
+        DataKey(
+            customer_id=customer_id,
+            generation=1,
+            kek_id=keyring.primary,
+            wrapped=keyring.wrap(data_key, _wrap_aad(customer_id, 1)),
+        )
+    )
     return CustomerVault(customer_id, Sealer(1, data_key))
 
 
@@ -119,16 +125,24 @@ def rewrap_data_keys(
         with sessions.begin() as session:
             batch = session.execute(
                 select(DataKey.customer_id, DataKey.generation, DataKey.kek_id, DataKey.wrapped)
-                .where(outdated).order_by(DataKey.customer_id, DataKey.generation).limit(batch_size)
+                .where(outdated)
+                .order_by(DataKey.customer_id, DataKey.generation)
+                .limit(batch_size)
             ).all()
             for customer_id, generation, kek_id, wrapped in batch:
                 aad = _wrap_aad(customer_id, generation)
                 session.execute(
                     update(DataKey)
-                    .where(DataKey.customer_id == customer_id, DataKey.generation == generation,
-                           DataKey.kek_id == kek_id)
-                    .values(kek_id=target, wrapped=keyring.wrap(keyring.unwrap(wrapped, aad), aad),
-                            rewrapped_at=utcnow())
+                    .where(
+                        DataKey.customer_id == customer_id,
+                        DataKey.generation == generation,
+                        DataKey.kek_id == kek_id,
+                    )
+                    .values(
+                        kek_id=target,
+                        wrapped=keyring.wrap(keyring.unwrap(wrapped, aad), aad),
+                        rewrapped_at=utcnow(),
+                    )
                 )
         if not batch:
             return RewrapReport(target=target, rewrapped=done)

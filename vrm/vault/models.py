@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vrm.accounts import models as _accounts  # noqa: F401
 from vrm.db import Base, UTCDateTime, created_at, sealed, short_str, timestamp, utcnow, uuid_pk
 
+
 def customer_fk() -> ForeignKey:
     return ForeignKey("customers.id", ondelete="CASCADE")
 
@@ -105,9 +106,12 @@ class Interaction(Base):
 
     id: Mapped[uuid_pk]
     customer_id: Mapped[uuid.UUID] = mapped_column(customer_fk())
-    business_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("businesses.id", ondelete="RESTRICT"), index=True)
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="RESTRICT"), index=True
+    )
     journey_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("journeys.id", ondelete="SET NULL"), index=True)
+        ForeignKey("journeys.id", ondelete="SET NULL"), index=True
+    )
     channel: Mapped[short_str]
     direction: Mapped[str] = mapped_column(String(8))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,15 +19,24 @@ from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 
-FIELDS = ("contact", "quiet_hours", "frequency_caps", "preferred_channel", "preferred_language", "data_sharing")
+FIELDS = (
+    "contact",
+    "quiet_hours",
+    "frequency_caps",
+    "preferred_channel",
+    "preferred_language",
+    "data_sharing",
+)
 OVERRIDE_FIELDS = ("contact", "quiet_hours", "frequency_caps", "data_sharing")
 MAX_CAP = 1000
 
 
 def default_contact() -> dict[str, dict[str, bool]]:
     """Service messages on every channel but social; nothing else until the customer says yes."""
-    return {channel: {purpose: purpose == "service" and channel != "social" for purpose in PURPOSES}
-            for channel in CHANNELS}
+    return {
+        channel: {purpose: purpose == "service" and channel != "social" for purpose in PURPOSES}
+        for channel in CHANNELS
+    }
 
 
 @dataclass(frozen=True)
@@ -41,8 +50,14 @@ class Preferences:
 
     @classmethod
     def defaults(cls) -> Preferences:
-        return cls(contact=default_contact(), quiet_hours=None, frequency_caps={}, preferred_channel=None,
-                   preferred_language=None, data_sharing=dict.fromkeys(DATA_CATEGORIES, True))
+        return cls(
+            contact=default_contact(),
+            quiet_hours=None,
+            frequency_caps={},
+            preferred_channel=None,
+            preferred_language=None,
+            data_sharing=dict.fromkeys(DATA_CATEGORIES, True),
+        )
 
     def with_override(self, override: Mapping[str, Any]) -> Preferences:
         """Return these preferences as they apply to one business, its override taking precedence."""
@@ -81,8 +96,10 @@ def update_preferences(session: Session, *, vault: CustomerVault, changes: Mappi
     problems.check()
     row = _row(session, vault)
     current = asdict(Preferences(**vault.open_from(row, FIELDS)))
-    updated = {name: _deep_merge(current[name], value) if name in _MERGED and value is not None else value
-               for name, value in clean.items()}
+    updated = {
+        name: _deep_merge(current[name], value) if name in _MERGED and value is not None else value
+        for name, value in clean.items()
+    }
     vault.seal_into(row, **updated)
     session.flush()
     return Preferences(**{**current, **updated})
@@ -99,8 +116,9 @@ def list_overrides(session: Session, *, vault: CustomerVault) -> dict[uuid.UUID,
     return {row.business_id: vault.open_from(row, ["settings"])["settings"] for row in rows}
 
 
-def set_override(session: Session, *, vault: CustomerVault, business_id: uuid.UUID,
-                 settings: Mapping[str, Any]) -> dict[str, Any]:
+def set_override(
+    session: Session, *, vault: CustomerVault, business_id: uuid.UUID, settings: Mapping[str, Any]
+) -> dict[str, Any]:
     """Replace the customer's override for one business; an empty one removes it.
 
     Raises:
@@ -111,8 +129,11 @@ def set_override(session: Session, *, vault: CustomerVault, business_id: uuid.UU
         raise NotFound("no such business")
     problems = v.Problems()
     v.reject_unknown(settings, OVERRIDE_FIELDS, problems)
-    clean = {name: value for name, value in _clean_all(settings, problems, OVERRIDE_FIELDS).items()
-             if value is not None}
+    clean = {
+        name: value
+        for name, value in _clean_all(settings, problems, OVERRIDE_FIELDS).items()
+        if value is not None
+    }
     problems.check()
     row = _override_row(session, vault, business_id)
     if not clean:
@@ -128,10 +149,13 @@ def set_override(session: Session, *, vault: CustomerVault, business_id: uuid.UU
     return clean
 
 
-def preferences_for_business(session: Session, *, vault: CustomerVault, business_id: uuid.UUID) -> Preferences:
+def preferences_for_business(
+    session: Session, *, vault: CustomerVault, business_id: uuid.UUID
+) -> Preferences:
     """Return the preferences that apply to one business: general ones with its override applied."""
     return get_preferences(session, vault=vault).with_override(
-        get_override(session, vault=vault, business_id=business_id))
+        get_override(session, vault=vault, business_id=business_id)
+    )
 
 
 # --- checks ---------------------------------------------------------------------------------------
@@ -140,13 +164,23 @@ _MERGED = ("contact", "frequency_caps", "data_sharing")
 
 
 def _clean_all(values: Mapping[str, Any], problems: v.Problems, allowed: tuple[str, ...]) -> dict[str, Any]:
-    checks = {
-        "contact": _contact, "quiet_hours": _quiet_hours, "frequency_caps": _caps,
+    checks: dict[str, Callable[[Any, v.Problems], Any]] = {
+        "contact": _contact,
+        "quiet_hours": _quiet_hours,
+        "frequency_caps": _caps,
         "data_sharing": _sharing,
-        "preferred_channel": lambda value, p: None if value is None else v.choice(value, "preferred_channel", p, CHANNELS),
-        "preferred_language": lambda value, p: None if value is None else v.language_tag(value, "preferred_language", p),
+        "preferred_channel": _preferred_channel,
+        "preferred_language": _preferred_language,
     }
     return {name: checks[name](value, problems) for name, value in values.items() if name in allowed}
+
+
+def _preferred_channel(value: Any, problems: v.Problems) -> str | None:
+    return None if value is None else v.choice(value, "preferred_channel", problems, CHANNELS)
+
+
+def _preferred_language(value: Any, problems: v.Problems) -> str | None:
+    return None if value is None else v.language_tag(value, "preferred_language", problems)
 
 
 def _contact(value: Any, problems: v.Problems) -> dict[str, dict[str, bool]]:
@@ -243,5 +277,8 @@ def _row(session: Session, vault: CustomerVault) -> PreferencesRow:
 
 
 def _override_row(session: Session, vault: CustomerVault, business_id: uuid.UUID) -> BusinessOverride | None:
-    return session.scalar(select(BusinessOverride).where(
-        BusinessOverride.customer_id == vault.customer_id, BusinessOverride.business_id == business_id))
+    return session.scalar(
+        select(BusinessOverride).where(
+            BusinessOverride.customer_id == vault.customer_id, BusinessOverride.business_id == business_id
+        )
+    )

@@ -1,4 +1,5 @@
-"""The customer's profile: names, emails, phones, postal addresses, language, locale, birth date, attributes."""
+"""The customer's profile: names, emails, phones, postal addresses, language, locale, birth date and
+free-form attributes."""
 
 from __future__ import annotations
 
@@ -94,9 +95,19 @@ def _clean(name: str, value: Any, problems: v.Problems, region: str | None) -> A
     if value is None or value == "":
         return [] if name in ("emails", "phones", "addresses") else {} if name == "attributes" else None
     if name == "emails":
-        return _entries(value, name, problems, lambda item, f: {"address": v.email(item.get("address"), f"{f}.address", problems)})
+        return _entries(
+            value,
+            name,
+            problems,
+            lambda item, f: {"address": v.email(item.get("address"), f"{f}.address", problems)},
+        )
     if name == "phones":
-        return _entries(value, name, problems, lambda item, f: {"number": v.phone(item.get("number"), f"{f}.number", problems, region=region)})
+        return _entries(
+            value,
+            name,
+            problems,
+            lambda item, f: {"number": v.phone(item.get("number"), f"{f}.number", problems, region=region)},
+        )
     if name == "addresses":
         return _entries(value, name, problems, lambda item, f: _address(item, f, problems))
     if name in ("language", "locale"):
@@ -135,8 +146,13 @@ def _address(item: Mapping[str, Any], where: str, problems: v.Problems) -> dict[
         problems.add(f"{where}.lines", "must be a list of 1 to 4 address lines")
         lines = []
     return {
-        "lines": [v.text(line, f"{where}.lines[{i}]", problems, max_length=200, required=True) for i, line in enumerate(lines)],
-        "locality": v.text(item.get("locality"), f"{where}.locality", problems, max_length=100, required=True),
+        "lines": [
+            v.text(line, f"{where}.lines[{i}]", problems, max_length=200, required=True)
+            for i, line in enumerate(lines)
+        ],
+        "locality": v.text(
+            item.get("locality"), f"{where}.locality", problems, max_length=100, required=True
+        ),
         "region": v.text(item.get("region"), f"{where}.region", problems, max_length=100),
         "postal_code": v.text(item.get("postal_code"), f"{where}.postal_code", problems, max_length=20),
         "country": v.country(item.get("country"), f"{where}.country", problems),

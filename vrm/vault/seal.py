@@ -64,7 +64,9 @@ class CustomerVault:
         Raises:
             IntegrityError: one of them fails its integrity check.
         """
-        return {column: self.open(row.__tablename__, column, row.id, getattr(row, column)) for column in columns}
+        return {
+            column: self.open(row.__tablename__, column, row.id, getattr(row, column)) for column in columns
+        }
 
 
 def encode_value(value: Any) -> bytes:

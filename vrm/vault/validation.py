@@ -33,14 +33,18 @@ class Problems:
             raise ValidationError(self.errors)
 
 
-def reject_unknown(values: Mapping[str, Any], allowed: Iterable[str], problems: Problems, prefix: str = "") -> None:
+def reject_unknown(
+    values: Mapping[str, Any], allowed: Iterable[str], problems: Problems, prefix: str = ""
+) -> None:
     allowed_set = set(allowed)
     for key in values:
         if key not in allowed_set:
             problems.add(f"{prefix}{key}", "is not a known field")
 
 
-def text(value: Any, field: str, problems: Problems, *, max_length: int, required: bool = False) -> str | None:
+def text(
+    value: Any, field: str, problems: Problems, *, max_length: int, required: bool = False
+) -> str | None:
     """Return trimmed text, None for blank optional text; reports missing, non-text or too long values."""
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -49,14 +53,14 @@ def text(value: Any, field: str, problems: Problems, *, max_length: int, require
     if not isinstance(value, str):
         problems.add(field, "must be text")
         return None
-    value = value.strip()
-    if len(value) > max_length:
+    trimmed: str = value.strip()
+    if len(trimmed) > max_length:
         problems.add(field, f"must be at most {max_length} characters")
         return None
-    if "\x00" in value:
+    if "\x00" in trimmed:
         problems.add(field, "must not contain NUL characters")
         return None
-    return value
+    return trimmed
 
 
 def email(value: Any, field: str, problems: Problems) -> str | None:
@@ -135,7 +139,13 @@ def clock_time(value: Any, field: str, problems: Problems) -> str | None:
 def birth_date(value: Any, field: str, problems: Problems) -> str | None:
     """Return an ISO date that is in the past and no earlier than 1900."""
     try:
-        parsed = date.fromisoformat(value) if isinstance(value, str) else value if isinstance(value, date) else _fail()
+        parsed = (
+            date.fromisoformat(value)
+            if isinstance(value, str)
+            else value
+            if isinstance(value, date)
+            else _fail()
+        )
     except ValueError:
         problems.add(field, "must be a date as YYYY-MM-DD")
         return None
