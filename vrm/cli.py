@@ -83,8 +83,9 @@ def db_upgrade(revision: str) -> None:
 
 @db.command("current")
 def db_current() -> None:
-    """Print the database's schema revision and whether it is the latest."""
+    """Print the database's schema revision and whether it is the latest (fails if it is newer)."""
     engine = make_engine(Settings.from_env().database_url)
+    schema.check_known(engine)
     current, head = schema.current_revision(engine), schema.head_revision(engine)
     click.echo(f"{current or 'empty'} ({'latest' if current == head else f'latest is {head}'})")
 

@@ -75,3 +75,9 @@ def test_erased_customer_has_no_vault_left(session: Session, keyring: KeyRing) -
         open_vault(session, keyring=keyring, customer_id=customer.id)
     with pytest.raises(NotFound):
         erase_customer(session, customer_id=customer.id)
+
+
+def test_sign_in_finds_an_idna_domain_in_either_spelling(session: Session, keyring: KeyRing) -> None:
+    customer, _ = factories.customer(session, keyring, email="user@xn--bcher-kva.example")
+    assert find_customer(session, keyring=keyring, email="user@bücher.example") is customer
+    assert find_customer(session, keyring=keyring, email="USER@xn--bcher-kva.example") is customer

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from vrm.crypto.derive import normalize_email
+from vrm.crypto.envelope import key_id_of
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import ConfigError, IntegrityError, KeyRingError
 
@@ -86,6 +87,14 @@ def test_a_process_picks_up_a_key_another_process_added(tmp_path: Path) -> None:
     wrapped_by_new_key = rotator.wrap(b"k" * 32, AAD)
     assert running.unwrap(wrapped_by_new_key, AAD) == b"k" * 32
     assert running.primary == 2
+
+
+def test_a_running_process_wraps_under_the_primary_another_process_rotated_to(tmp_path: Path) -> None:
+    running = saved(tmp_path)
+    rotator = KeyRing.load(tmp_path / "ring.json")
+    rotator.add_primary()
+    rotator.save()
+    assert key_id_of(running.wrap(b"k" * 32, AAD)) == 2
 
 
 def test_production_refuses_a_development_ring(tmp_path: Path) -> None:

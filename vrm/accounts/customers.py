@@ -33,7 +33,7 @@ def create_customer(
         check_password_rules(password, problems)
     problems.check()
     assert address is not None
-    index = keyring.blind_index.of_email(address)
+    index = _email_index(keyring, address)
     if session.scalar(select(Customer.id).where(Customer.email_index == index)) is not None:
         raise Conflict("an account with this email already exists")
     customer = Customer(
@@ -53,7 +53,7 @@ def create_customer(
 
 def find_customer(session: Session, *, keyring: KeyRing, email: str) -> Customer | None:
     """Find an account by email through the blind index (the address itself is never compared in clear)."""
-    return session.scalar(select(Customer).where(Customer.email_index == keyring.blind_index.of_email(email)))
+    return session.scalar(select(Customer).where(Customer.email_index == _email_index(keyring, email)))
 
 
 def authenticate(session: Session, *, keyring: KeyRing, email: str, password: str) -> Customer:
@@ -66,6 +66,11 @@ def authenticate(session: Session, *, keyring: KeyRing, email: str, password: st
     if not verify_password(customer.password_hash if customer else None, password) or customer is None:
         raise AuthenticationFailed("the email or password is not right")
     return customer
+
+
+def _email_index(keyring: KeyRing, email: str) -> bytes:
+    # Sign-up stores email-validator's normal form; look up the same form, whatever the spelling typed.
+    return keyring.blind_index.of_email(v.canonical_email(email))
 
 
 def open_customer_vault(session: Session, *, keyring: KeyRing, customer: Customer) -> CustomerVault:

@@ -41,6 +41,7 @@ class KeyRing:
     created: dict[int, str] = field(default_factory=dict)
     path: Path | None = None
     _sealers: dict[int, Sealer] = field(default_factory=dict, repr=False)
+    _file_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
 
     @classmethod
     def generate(cls, environment: str) -> KeyRing:
@@ -73,6 +74,7 @@ class KeyRing:
             raise KeyRingError(f"key ring {path} is readable by other users; run `chmod 600 {path}`")
         ring = cls._parse(raw, path)
         ring.path = path
+        ring._file_stamp = _stamp(path)
         return ring
 
     @classmethod
@@ -112,10 +114,12 @@ class KeyRing:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
+            _fsync_directory(target.parent)  # the rename itself must survive a power loss
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
         self.path = target
+        self._file_stamp = _stamp(target)
 
     def _document(self) -> dict[str, Any]:
         return {
@@ -135,18 +139,25 @@ class KeyRing:
         if self.path is None:
             return
         fresh = KeyRing.load(self.path)
-        self.keys, self.primary, self.rotating_to, self.created = (
+        self.keys, self.primary, self.rotating_to, self.created, self._file_stamp = (
             fresh.keys,
             fresh.primary,
             fresh.rotating_to,
             fresh.created,
+            fresh._file_stamp,
         )
         self._sealers.clear()
+
+    def _reload_if_changed(self) -> None:
+        """Reload when another process rewrote the file, so no one wraps under a superseded or retired key."""
+        if self.path is not None and _stamp(self.path) != self._file_stamp:
+            self.reload()
 
     # --- wrapping data keys -------------------------------------------------------------------------
 
     def wrap(self, data_key: bytes, aad: bytes) -> bytes:
-        """Seal a data key under the primary key-encryption key."""
+        """Seal a data key under the current primary key-encryption key (re-read if the file changed)."""
+        self._reload_if_changed()
         return self._sealer(self.primary).seal(data_key, aad)
 
     def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:
@@ -215,6 +226,22 @@ class KeyRing:
                 f"VRM_KEYRING_FILE points at a {self.environment} key ring ({self.path}); production needs "
                 "its own: VRM_ENV=production vrm keys init"
             )
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return (status.st_mtime_ns, status.st_ino, status.st_size)
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _b64encode(raw: bytes) -> str:

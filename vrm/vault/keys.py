@@ -109,7 +109,7 @@ def rewrap_data_keys(
 ) -> RewrapReport:
     """Re-wrap every data key not yet under the primary key, committing batch by batch.
 
-    Fields are never re-encrypted: only the 60-byte wrapped keys change. Each batch commits on its own,
+    Fields are never re-encrypted: only the 65-byte wrapped keys change. Each batch commits on its own,
     so an interrupted run loses nothing and the next run carries on where it stopped.
 
     Raises:

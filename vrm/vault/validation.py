@@ -75,6 +75,14 @@ def email(value: Any, field: str, problems: Problems) -> str | None:
         return None
 
 
+def canonical_email(address: str) -> str:
+    """Return the form `email` stores for an address (IDNA domains decoded), or the input if it is not one."""
+    try:
+        return validate_email(address.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        return address
+
+
 def phone(value: Any, field: str, problems: Problems, *, region: str | None = None) -> str | None:
     """Return the number in E.164 form; numbers without a country code need `region`."""
     if not isinstance(value, str) or not value.strip():
