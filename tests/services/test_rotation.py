@@ -123,3 +123,36 @@ def test_another_key_ring_is_refused_by_the_database(database: Database, ring: K
         bind_keyring(session, keyring=ring)
     with database.sessions() as session, pytest.raises(KeyRingError, match="different key ring"):
         bind_keyring(session, keyring=KeyRing.generate("development"))
+
+
+def test_rewrap_follows_a_rotation_made_while_it_runs(database: Database, ring: KeyRing) -> None:
+    names = seed(database, ring)
+    other_process = KeyRing.load(ring.path)  # type: ignore[arg-type]  # loaded before this rotation
+
+    def rotate_elsewhere_after_first_batch(done: int, total: int) -> None:
+        if done and len(other_process.keys) == 1:
+            with other_process.editing():  # starts from the file: adds key 3, never a second "key 2"
+                other_process.add_primary()
+
+    with ring.editing():
+        ring.add_primary()
+    report = rewrap_data_keys(
+        database.sessions, keyring=ring, batch_size=3, on_batch=rotate_elsewhere_after_first_batch
+    )
+    assert report.target == 3 and set(other_process.keys) == {1, 2, 3}
+    with database.sessions() as session:
+        assert count_by_key_version(session) == {3: CUSTOMERS}
+    assert_all_open(database, KeyRing.load(ring.path), names)  # type: ignore[arg-type]
+
+
+def test_concurrent_edits_of_the_ring_never_lose_a_key(tmp_path: Path) -> None:
+    first = KeyRing.generate("development")
+    first.save(tmp_path / "keyring.json")
+    second = KeyRing.load(tmp_path / "keyring.json")
+    with first.editing():
+        first.add_primary()
+    key_two = first.keys[2]
+    with second.editing():  # stale in memory, but edits start from the file
+        second.add_primary()
+    on_disk = KeyRing.load(tmp_path / "keyring.json")
+    assert set(on_disk.keys) == {1, 2, 3} and on_disk.keys[2] == key_two

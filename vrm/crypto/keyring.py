@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import hashlib
 import hmac
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -134,6 +137,28 @@ class KeyRing:
             ],
         }
 
+    @contextmanager
+    def editing(self) -> Iterator[KeyRing]:
+        """Change the ring under an exclusive lock, starting from the file's current content, then save.
+
+        Two processes editing at once (two rotations, a rotation and a retirement) would otherwise each
+        save their own idea of the ring, and one could overwrite a key the other had already used.
+
+        Raises:
+            KeyRingError: the ring has no file.
+        """
+        if self.path is None:
+            raise KeyRingError("this key ring has no file to edit")
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self.reload()
+            yield self
+            self.save()
+        finally:
+            os.close(fd)  # closing releases the lock
+
     def reload(self) -> None:
         """Pick up keys another process added to the same file (a rotation while this one runs)."""
         if self.path is None:
@@ -148,7 +173,7 @@ class KeyRing:
         )
         self._sealers.clear()
 
-    def _reload_if_changed(self) -> None:
+    def refresh(self) -> None:
         """Reload when another process rewrote the file, so no one wraps under a superseded or retired key."""
         if self.path is not None and _stamp(self.path) != self._file_stamp:
             self.reload()
@@ -157,7 +182,7 @@ class KeyRing:
 
     def wrap(self, data_key: bytes, aad: bytes) -> bytes:
         """Seal a data key under the current primary key-encryption key (re-read if the file changed)."""
-        self._reload_if_changed()
+        self.refresh()
         return self._sealer(self.primary).seal(data_key, aad)
 
     def unwrap(self, wrapped: bytes, aad: bytes) -> bytes:

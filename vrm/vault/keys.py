@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from vrm.crypto.envelope import Sealer, new_key
+from vrm.crypto.envelope import Sealer, key_id_of, new_key
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.errors import KeyRingError, NotFound
@@ -115,22 +115,24 @@ def rewrap_data_keys(
     Raises:
         KeyRingError: a data key is wrapped by a version the ring no longer holds.
     """
-    target = keyring.primary
-    outdated = DataKey.kek_id != target
+    keyring.refresh()
     with sessions() as session:
-        total = session.scalar(select(func.count()).select_from(DataKey).where(outdated)) or 0
+        total = session.scalar(select(func.count()).where(DataKey.kek_id != keyring.primary)) or 0
     done = 0
     on_batch(done, total)
     while True:
+        # The ring may change under a long run (another rotation): always aim at its current primary.
+        keyring.refresh()
         with sessions.begin() as session:
             batch = session.execute(
                 select(DataKey.customer_id, DataKey.generation, DataKey.kek_id, DataKey.wrapped)
-                .where(outdated)
+                .where(DataKey.kek_id != keyring.primary)
                 .order_by(DataKey.customer_id, DataKey.generation)
                 .limit(batch_size)
             ).all()
             for customer_id, generation, kek_id, wrapped in batch:
                 aad = _wrap_aad(customer_id, generation)
+                rewrapped = keyring.wrap(keyring.unwrap(wrapped, aad), aad)
                 session.execute(
                     update(DataKey)
                     .where(
@@ -138,14 +140,11 @@ def rewrap_data_keys(
                         DataKey.generation == generation,
                         DataKey.kek_id == kek_id,
                     )
-                    .values(
-                        kek_id=target,
-                        wrapped=keyring.wrap(keyring.unwrap(wrapped, aad), aad),
-                        rewrapped_at=utcnow(),
-                    )
+                    # Record the version named in the new ciphertext itself, so the label never lies.
+                    .values(kek_id=key_id_of(rewrapped), wrapped=rewrapped, rewrapped_at=utcnow())
                 )
         if not batch:
-            return RewrapReport(target=target, rewrapped=done)
+            return RewrapReport(target=keyring.primary, rewrapped=done)
         done += len(batch)
         on_batch(done, max(total, done))
 
@@ -162,13 +161,13 @@ def rotate_keys(
     The new key is written to the ring file before any data key uses it, so a crash at any point leaves
     every data key openable. Returns the report and whether an earlier rotation was resumed.
     """
-    resumed = keyring.rotating_to is not None
-    if not resumed:
-        keyring.add_primary()
-        keyring.save()
+    with keyring.editing():
+        resumed = keyring.rotating_to is not None
+        if not resumed:
+            keyring.add_primary()
     report = rewrap_data_keys(sessions, keyring=keyring, batch_size=batch_size, on_batch=on_batch)
-    keyring.rotating_to = None
-    keyring.save()
+    with keyring.editing():
+        keyring.rotating_to = None
     return report, resumed
 
 
@@ -178,15 +177,16 @@ def retire_key(session: Session, *, keyring: KeyRing, key_id: int) -> None:
     Raises:
         KeyRingError: a rotation is unfinished, the key still wraps data keys, or it is the primary.
     """
-    if keyring.rotating_to is not None:
-        raise KeyRingError("a key rotation is unfinished; run `vrm keys rotate` to complete it first")
-    if key_id == keyring.primary:
-        # Checked before counting: advising `vrm keys rewrap` could never free the primary key.
-        raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
-    still_wrapped = count_by_key_version(session).get(key_id, 0)
-    if still_wrapped:
-        raise KeyRingError(
-            f"key {key_id} still wraps {still_wrapped} data key(s); run `vrm keys rewrap` before retiring it"
-        )
-    keyring.retire(key_id)
-    keyring.save()
+    with keyring.editing():
+        if keyring.rotating_to is not None:
+            raise KeyRingError("a key rotation is unfinished; run `vrm keys rotate` to complete it first")
+        if key_id == keyring.primary:
+            # Checked before counting: advising `vrm keys rewrap` could never free the primary key.
+            raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
+        still_wrapped = count_by_key_version(session).get(key_id, 0)
+        if still_wrapped:
+            raise KeyRingError(
+                f"key {key_id} still wraps {still_wrapped} data key(s); "
+                "run `vrm keys rewrap` before retiring it"
+            )
+        keyring.retire(key_id)
