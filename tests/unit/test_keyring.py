@@ -127,3 +127,11 @@ def test_ring_file_holds_no_key_in_raw_bytes_form(tmp_path: Path) -> None:
     document = json.loads((tmp_path / "ring.json").read_text())
     assert document["primary"] == 1 and document["environment"] == "development"
     assert ring.keys[1] not in (tmp_path / "ring.json").read_bytes()
+
+
+def test_repr_never_shows_key_material() -> None:
+    ring = KeyRing.generate("development")
+    shown = repr(ring)
+    assert "primary=1" in shown
+    for secret in (*ring.keys.values(), ring.derivation_secret):
+        assert repr(secret) not in shown and secret.hex() not in shown

@@ -36,9 +36,10 @@ FINGERPRINT_LABEL = b"vrm/keyring-fingerprint/v1"
 
 @dataclass
 class KeyRing:
-    keys: dict[int, bytes]
+    # Key material never appears in a repr, so it cannot leak through logs or test reports.
+    keys: dict[int, bytes] = field(repr=False)
     primary: int
-    derivation_secret: bytes
+    derivation_secret: bytes = field(repr=False)
     environment: str
     rotating_to: int | None = None
     created: dict[int, str] = field(default_factory=dict)

@@ -39,7 +39,8 @@ def reject_unknown(
     allowed_set = set(allowed)
     for key in values:
         if key not in allowed_set:
-            problems.add(f"{prefix}{key}", "is not a known field")
+            name = key if isinstance(key, str) and key.strip() else repr(key)
+            problems.add(f"{prefix}{name}", "is not a known field")
 
 
 def text(
