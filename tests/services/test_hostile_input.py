@@ -1,4 +1,4 @@
-"""Whatever a client sends, a service either accepts it or raises ValidationError naming fields; never a 500."""
+"""Whatever a client sends, a service accepts it or raises ValidationError naming fields: never a 500."""
 
 from __future__ import annotations
 
