@@ -16,6 +16,7 @@ from vrm.config import Settings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine
 from vrm.errors import KeyRingError, VrmError
+from vrm.files import make_private
 from vrm.runtime import Runtime, open_runtime
 
 
@@ -43,14 +44,8 @@ def cli() -> None:
 
 
 def main() -> None:
+    os.umask(0o077)  # everything vrm creates (database, key ring, lock files) is owner-only
     cli(prog_name="vrm")
-
-
-def _create_private_file(path: Path) -> None:
-    """Create the embedded database owner-only (its content is sealed, its metadata is still private)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _runtime() -> Runtime:
@@ -75,7 +70,7 @@ def db_upgrade(revision: str) -> None:
     """Apply schema migrations (creates the embedded SQLite database when missing)."""
     settings = Settings.from_env()
     if settings.database_url.startswith("sqlite:///"):
-        _create_private_file(Path(settings.database_url.removeprefix("sqlite:///")))
+        make_private(Path(settings.database_url.removeprefix("sqlite:///")))
     engine = make_engine(settings.database_url)
     schema.upgrade(engine, revision)
     click.echo(f"database schema at {schema.current_revision(engine)}")
@@ -104,12 +99,10 @@ def keys_init(if_missing: bool) -> None:
     """Create a new key ring at VRM_KEYRING_FILE (mode 0600)."""
     settings = Settings.from_env()
     path = settings.keyring_file
-    if path.exists():
-        if if_missing:
-            click.echo(f"key ring {path} already exists")
-            return
-        raise click.ClickException(f"key ring {path} already exists; refusing to overwrite it")
-    KeyRing.generate(settings.env).save(path)
+    if if_missing and path.exists():
+        click.echo(f"key ring {path} already exists")
+        return
+    KeyRing.generate(settings.env).save(path, create=True)  # never replaces a ring, even in a race
     click.echo(f"created key ring {path}")
     if not settings.is_production:
         _echo_err(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vrm.errors import ConfigError
+from vrm.files import write_private
 
 DEVELOPMENT, PRODUCTION = "development", "production"
 MIN_SECRET_LENGTH = 32
@@ -81,11 +82,6 @@ def _development_secret(instance: Path, mode: str) -> str:
     if mode == PRODUCTION:
         return ""  # validate() names the missing variable
     path = instance / "dev-secret-key"
-    if path.exists():
-        return path.read_text().strip()
-    instance.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(value)
-    return value
+    # Processes starting together race here: whoever links the file first wins, the others read it.
+    write_private(path, secrets.token_urlsafe(48).encode(), replace=False)
+    return path.read_text().strip()

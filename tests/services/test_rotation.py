@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -148,11 +150,20 @@ def test_rewrap_follows_a_rotation_made_while_it_runs(database: Database, ring: 
 def test_concurrent_edits_of_the_ring_never_lose_a_key(tmp_path: Path) -> None:
     first = KeyRing.generate("development")
     first.save(tmp_path / "keyring.json")
-    second = KeyRing.load(tmp_path / "keyring.json")
-    with first.editing():
-        first.add_primary()
-    key_two = first.keys[2]
-    with second.editing():  # stale in memory, but edits start from the file
+    second = KeyRing.load(tmp_path / "keyring.json")  # stale from now on
+    inside = threading.Event()
+
+    def slow_rotation() -> None:
+        with first.editing():
+            first.add_primary()
+            inside.set()
+            time.sleep(0.3)  # holds the lock while the other edit starts
+
+    thread = threading.Thread(target=slow_rotation)
+    thread.start()
+    assert inside.wait(5)
+    with second.editing():  # waits for the lock, then starts from the file the first edit saved
         second.add_primary()
+    thread.join()
     on_disk = KeyRing.load(tmp_path / "keyring.json")
-    assert set(on_disk.keys) == {1, 2, 3} and on_disk.keys[2] == key_two
+    assert set(on_disk.keys) == {1, 2, 3} and on_disk.keys[2] == first.keys[2]

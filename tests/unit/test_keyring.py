@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,11 +123,11 @@ def test_email_normalization_folds_compatibility_forms() -> None:
     assert normalize_email(fullwidth_ana) == "ana@example.org"
 
 
-def test_ring_file_holds_no_key_in_raw_bytes_form(tmp_path: Path) -> None:
+def test_ring_file_lists_its_keys_and_environment(tmp_path: Path) -> None:
     ring = saved(tmp_path)
     document = json.loads((tmp_path / "ring.json").read_text())
     assert document["primary"] == 1 and document["environment"] == "development"
-    assert ring.keys[1] not in (tmp_path / "ring.json").read_bytes()
+    assert [key["id"] for key in document["keys"]] == [1]
 
 
 def test_repr_never_shows_key_material() -> None:
@@ -135,3 +136,48 @@ def test_repr_never_shows_key_material() -> None:
     assert "primary=1" in shown
     for secret in (*ring.keys.values(), ring.derivation_secret):
         assert repr(secret) not in shown and secret.hex() not in shown
+
+
+def test_failed_edit_leaves_the_ring_as_it_is_on_disk(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    with pytest.raises(RuntimeError), ring.editing():
+        ring.add_primary()
+        raise RuntimeError("disk full")
+    assert ring.primary == 1 and set(ring.keys) == {1}
+    assert key_id_of(ring.wrap(b"k" * 32, AAD)) == 1
+
+
+def test_a_ring_file_replaced_by_another_ring_is_refused(tmp_path: Path) -> None:
+    ring = saved(tmp_path)
+    (tmp_path / "ring.json").unlink()
+    KeyRing.generate("development").save(tmp_path / "ring.json")
+    with pytest.raises(KeyRingError, match="different key ring"):
+        ring.wrap(b"k" * 32, AAD)
+
+
+def test_creating_a_ring_never_overwrites_an_existing_one(tmp_path: Path) -> None:
+    saved(tmp_path)
+    before = (tmp_path / "ring.json").read_bytes()
+    with pytest.raises(KeyRingError, match="already exists"):
+        KeyRing.generate("development").save(tmp_path / "ring.json", create=True)
+    assert (tmp_path / "ring.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda doc: doc["keys"].append(dict(doc["keys"][0])),  # the same id twice
+        lambda doc: doc["keys"][0].update(id=2**32),  # does not fit a ciphertext header
+        lambda doc: doc.update(rotating_to=7),  # rotating towards a key it does not hold
+        lambda doc: doc.update(environment="staging"),
+    ],
+    ids=["duplicate-id", "id-too-large", "rotating-to-unknown", "unknown-environment"],
+)
+def test_inconsistent_ring_is_refused_as_damaged(tmp_path: Path, change: Any) -> None:
+    saved(tmp_path)
+    path = tmp_path / "ring.json"
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+    with pytest.raises(KeyRingError, match="damaged"):
+        KeyRing.load(path)

@@ -13,11 +13,9 @@ from __future__ import annotations
 import base64
 import binascii
 import fcntl
-import hashlib
 import hmac
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from vrm.crypto.derive import BLIND_INDEX_EMAIL, BlindIndex, derive_subkey
-from vrm.crypto.envelope import Sealer, key_id_of, new_key
+from vrm.crypto.envelope import KEY_BYTES, Sealer, key_id_of, new_key
 from vrm.errors import ConfigError, KeyRingError
+from vrm.files import write_private
 
 FORMAT = "vrm-keyring/1"
+MAX_KEY_ID = 2**32 - 1  # key ids travel as uint32 in ciphertext headers
 FINGERPRINT_LABEL = b"vrm/keyring-fingerprint/v1"
 
 
@@ -68,60 +68,65 @@ class KeyRing:
             KeyRingError: the file is missing, unreadable, too widely readable, or not a key ring.
         """
         try:
-            mode = path.stat().st_mode
-            raw = path.read_text()
+            with path.open("rb") as handle:  # one open: mode, stamp and content describe the same file
+                status = os.fstat(handle.fileno())
+                raw = handle.read()
         except FileNotFoundError:
             raise KeyRingError(f"key ring {path} does not exist (create one with `vrm keys init`)") from None
         except OSError as exc:
             raise KeyRingError(f"key ring {path} cannot be read: {exc.strerror}") from None
-        if mode & 0o077:
+        if status.st_mode & 0o077:
             raise KeyRingError(f"key ring {path} is readable by other users; run `chmod 600 {path}`")
         ring = cls._parse(raw, path)
         ring.path = path
-        ring._file_stamp = _stamp(path)
+        ring._file_stamp = _stamp_of(status)
         return ring
 
     @classmethod
-    def _parse(cls, raw: str, path: Path) -> KeyRing:
+    def _parse(cls, raw: bytes, path: Path) -> KeyRing:
+        damaged = KeyRingError(f"key ring {path} is damaged or not a VRM key ring")
         try:
             doc = json.loads(raw)
             if doc.get("format") != FORMAT:
                 raise ValueError("unknown format")
-            keys = {int(k["id"]): _b64decode(k["secret"]) for k in doc["keys"]}
+            entries = [
+                (int(k["id"]), _b64decode(k["secret"]), str(k.get("created", ""))) for k in doc["keys"]
+            ]
             ring = cls(
-                keys=keys,
+                keys={key_id: secret for key_id, secret, _ in entries},
                 primary=int(doc["primary"]),
                 derivation_secret=_b64decode(doc["derivation_secret"]),
                 environment=str(doc["environment"]),
-                rotating_to=doc.get("rotating_to"),
-                created={int(k["id"]): str(k.get("created", "")) for k in doc["keys"]},
+                rotating_to=None if doc.get("rotating_to") is None else int(doc["rotating_to"]),
+                created={key_id: created for key_id, _, created in entries},
             )
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
-            raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring") from None
-        if ring.primary not in ring.keys or any(
-            len(k) != 32 for k in [*keys.values(), ring.derivation_secret]
-        ):
-            raise KeyRingError(f"key ring {path} is damaged or not a VRM key ring")
+            raise damaged from None
+        ids = [key_id for key_id, _, _ in entries]
+        valid = (
+            len(set(ids)) == len(ids)
+            and all(1 <= key_id <= MAX_KEY_ID for key_id in ids)
+            and ring.primary in ring.keys
+            and ring.rotating_to in (None, ring.primary)
+            and ring.environment in ("development", "production")
+            and all(len(k) == KEY_BYTES for k in [*ring.keys.values(), ring.derivation_secret])
+        )
+        if not valid:
+            raise damaged
         return ring
 
-    def save(self, path: Path | None = None) -> None:
-        """Write the ring atomically (temporary file, fsync, rename) with mode 0600."""
+    def save(self, path: Path | None = None, *, create: bool = False) -> None:
+        """Write the ring atomically with mode 0600; with `create`, never over an existing file.
+
+        Raises:
+            KeyRingError: no file to save to, or `create` and the file already exists.
+        """
         target = path or self.path
         if target is None:
             raise KeyRingError("this key ring has no file to be saved to")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".keyring-")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                os.fchmod(handle.fileno(), 0o600)
-                json.dump(self._document(), handle, indent=2)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            _fsync_directory(target.parent)  # the rename itself must survive a power loss
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        data = json.dumps(self._document(), indent=2).encode()
+        if not write_private(target, data, replace=not create):
+            raise KeyRingError(f"key ring {target} already exists; refusing to overwrite it")
         self.path = target
         self._file_stamp = _stamp(target)
 
@@ -145,34 +150,42 @@ class KeyRing:
         Two processes editing at once (two rotations, a rotation and a retirement) would otherwise each
         save their own idea of the ring, and one could overwrite a key the other had already used.
 
+        If the edit or the save fails, the ring is read back from the file, so this process never goes
+        on using a key that exists on no disk.
+
         Raises:
             KeyRingError: the ring has no file.
         """
         if self.path is None:
             raise KeyRingError("this key ring has no file to edit")
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o600)
+        fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             self.reload()
-            yield self
-            self.save()
+            try:
+                yield self
+                self.save()
+            except BaseException:
+                self.reload()
+                raise
         finally:
             os.close(fd)  # closing releases the lock
 
     def reload(self) -> None:
-        """Pick up keys another process added to the same file (a rotation while this one runs)."""
+        """Pick up what another process changed in the same file (a rotation while this one runs).
+
+        New dictionaries are swapped in whole, so threads reading the old ones are never disturbed.
+
+        Raises:
+            KeyRingError: the file now holds a different ring (another derivation secret).
+        """
         if self.path is None:
             return
         fresh = KeyRing.load(self.path)
-        self.keys, self.primary, self.rotating_to, self.created, self._file_stamp = (
-            fresh.keys,
-            fresh.primary,
-            fresh.rotating_to,
-            fresh.created,
-            fresh._file_stamp,
-        )
-        self._sealers.clear()
+        if not hmac.compare_digest(fresh.derivation_secret, self.derivation_secret):
+            raise KeyRingError(f"key ring {self.path} was replaced by a different key ring")
+        self.keys, self.created, self._sealers = fresh.keys, fresh.created, {}
+        self.primary, self.rotating_to, self._file_stamp = fresh.primary, fresh.rotating_to, fresh._file_stamp
 
     def refresh(self) -> None:
         """Reload when another process rewrote the file, so no one wraps under a superseded or retired key."""
@@ -196,14 +209,17 @@ class KeyRing:
         key_id = key_id_of(wrapped)
         if key_id not in self.keys:
             self.reload()
-        if key_id not in self.keys:
-            raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored data key needs")
         return self._sealer(key_id).open(wrapped, aad)
 
     def _sealer(self, key_id: int) -> Sealer:
-        sealer = self._sealers.get(key_id)
+        """Raises: KeyRingError: the ring does not hold this key version."""
+        sealers = self._sealers  # one reference: a concurrent reload swaps the dict, never empties it
+        sealer = sealers.get(key_id)
         if sealer is None:
-            sealer = self._sealers[key_id] = Sealer(key_id, self.keys[key_id])
+            secret = self.keys.get(key_id)
+            if secret is None:
+                raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored data key needs")
+            sealer = sealers[key_id] = Sealer(key_id, secret)
         return sealer
 
     # --- versions -----------------------------------------------------------------------------------
@@ -228,7 +244,7 @@ class KeyRing:
             raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
         del self.keys[key_id]
         self.created.pop(key_id, None)
-        self._sealers.pop(key_id, None)
+        self._sealers = {}
 
     # --- derived keys -------------------------------------------------------------------------------
 
@@ -236,10 +252,10 @@ class KeyRing:
     def blind_index(self) -> BlindIndex:
         return BlindIndex(derive_subkey(self.derivation_secret, BLIND_INDEX_EMAIL))
 
-    @property
+    @cached_property
     def fingerprint(self) -> bytes:
         """Identify this ring (not its current keys) so a database can tell it was given another ring."""
-        return hmac.new(self.derivation_secret, FINGERPRINT_LABEL, hashlib.sha256).digest()
+        return derive_subkey(self.derivation_secret, FINGERPRINT_LABEL)
 
     def require_production_ready(self, *, production: bool) -> None:
         """Refuse a development ring in production.
@@ -256,18 +272,13 @@ class KeyRing:
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
     try:
-        status = path.stat()
+        return _stamp_of(path.stat())
     except OSError:
         return None
+
+
+def _stamp_of(status: os.stat_result) -> tuple[int, int, int]:
     return (status.st_mtime_ns, status.st_ino, status.st_size)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _b64encode(raw: bytes) -> str:
