@@ -89,3 +89,28 @@ def test_unknown_api_path_is_problem_json(client: FlaskClient) -> None:
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
     assert response.json["status"] == 404 and response.json["detail"]
+
+
+def test_a_request_that_fails_keeps_none_of_its_writes(settings: Settings, database: Database) -> None:
+    from vrm.accounts.businesses import create_business, list_businesses
+    from vrm.errors import Conflict
+    from vrm.requests import db_session
+
+    app = create_app(settings)
+
+    def write_then(outcome: str) -> str:
+        create_business(db_session(), name=f"written-before-{outcome}")
+        if outcome == "conflict":
+            raise Conflict("refused after writing")
+        if outcome == "crash":
+            raise RuntimeError("unexpected")
+        return "ok"
+
+    app.add_url_rule("/api/test/<outcome>", view_func=write_then, methods=["POST"])
+    client = app.test_client()
+    assert client.post("/api/test/conflict").status_code == 409
+    assert client.post("/api/test/crash").status_code == 500
+    assert client.post("/api/test/success").status_code == 200
+    with database.sessions() as session:
+        assert [b.name for b in list_businesses(session)] == ["written-before-success"]
+    app.extensions["vrm"].engine.dispose()
