@@ -8,9 +8,9 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vrm import validation as v
 from vrm.accounts.models import Business
 from vrm.errors import Conflict, NotFound
-from vrm.vault import validation as v
 
 HANDLE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
+from vrm import validation as v
 from vrm.accounts.models import Customer
 from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import AuthenticationFailed, Conflict, NotFound
-from vrm.vault import validation as v
 from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
 from vrm.vault.preferences import create_preferences
 from vrm.vault.profile import create_profile
@@ -41,10 +42,15 @@ def create_customer(
         email_index=index,
         password_hash=hash_password(password) if password is not None else None,
     )
-    vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
-    vault.seal_into(customer, email=address)
-    session.add(customer)
-    session.flush()
+    try:
+        # A concurrent sign-up with the same email loses at the unique index: answer it as a conflict.
+        with session.begin_nested():
+            vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
+            vault.seal_into(customer, email=address)
+            session.add(customer)
+            session.flush()
+    except DatabaseIntegrityError:
+        raise Conflict("an account with this email already exists") from None
     create_profile(session, vault=vault, email=address)
     create_preferences(session, vault=vault)
     session.flush()
@@ -53,6 +59,8 @@ def create_customer(
 
 def find_customer(session: Session, *, keyring: KeyRing, email: str) -> Customer | None:
     """Find an account by email through the blind index (the address itself is never compared in clear)."""
+    if not v.is_text(email):
+        return None
     return session.scalar(select(Customer).where(Customer.email_index == _email_index(keyring, email)))
 
 
@@ -62,8 +70,10 @@ def authenticate(session: Session, *, keyring: KeyRing, email: str, password: st
     Raises:
         AuthenticationFailed: with the same message whether the email is unknown or the password wrong.
     """
-    customer = find_customer(session, keyring=keyring, email=email) if isinstance(email, str) else None
-    if not verify_password(customer.password_hash if customer else None, password) or customer is None:
+    customer = find_customer(session, keyring=keyring, email=email)
+    # Malformed input still costs one verification, so timing tells nothing about what was wrong.
+    candidate = password if v.is_text(password) else ""
+    if not verify_password(customer.password_hash if customer else None, candidate) or customer is None:
         raise AuthenticationFailed("the email or password is not right")
     return customer
 

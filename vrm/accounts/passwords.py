@@ -5,7 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from vrm.vault import validation as v
+from vrm import validation as v
 
 MIN_LENGTH, MAX_LENGTH = 12, 1024  # OWASP ASVS 2.1.1 and 2.1.2
 _hasher = PasswordHasher()
@@ -14,7 +14,7 @@ _DUMMY_HASH = _hasher.hash("an account that does not exist")
 
 
 def check_password_rules(password: str, problems: v.Problems, field: str = "password") -> None:
-    if not isinstance(password, str) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
+    if not v.is_text(password) or not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         problems.add(field, f"must be between {MIN_LENGTH} and {MAX_LENGTH} characters")
 
 

@@ -47,6 +47,10 @@ class KeyRing:
     _sealers: dict[int, Sealer] = field(default_factory=dict, repr=False)
     _file_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        # Pretty-printers (IPython, Hypothesis) walk dataclass fields and would ignore repr=False.
+        printer.text(repr(self))
+
     @classmethod
     def generate(cls, environment: str) -> KeyRing:
         """Return a new ring with one key-encryption key and a fresh derivation secret."""

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from vrm.accounts.models import Business
+from vrm import validation as v
 from vrm.db import utcnow
 from vrm.errors import NotFound
-from vrm.vault import validation as v
 from vrm.vault.models import Interaction as InteractionRow
 from vrm.vault.models import Journey as JourneyRow
+from vrm.vault.rows import business_exists, owned_row
 from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DIRECTIONS
 
@@ -83,27 +83,38 @@ def add_interaction(
         "direction": v.choice(direction, "direction", problems, DIRECTIONS),
         "occurred_at": v.moment(occurred_at, "occurred_at", problems),
         "recorded_by": v.choice(recorded_by, "recorded_by", problems, RECORDERS),
+        "business_id": _known_business(session, business_id, problems),
+        "journey_id": _own_journey(session, vault, journey_id, problems),
     }
     sealed = {
         name: v.text(value, name, problems, max_length=LIMITS[name], required=name == "subject")
         for name, value in (("subject", subject), ("summary", summary), ("outcome", outcome))
     }
-    if session.get(Business, business_id) is None:
-        problems.add("business", "is not a known business")
-    if journey_id is not None and _journey_row(session, vault, journey_id) is None:
-        problems.add("journey_id", "is not one of this customer's journeys")
     problems.check()
-    row = InteractionRow(
-        id=uuid.uuid4(),
-        customer_id=vault.customer_id,
-        business_id=business_id,
-        journey_id=journey_id,
-        **clean,
-    )
+    row = InteractionRow(id=uuid.uuid4(), customer_id=vault.customer_id, **clean)
     vault.seal_into(row, **sealed)
     session.add(row)
     session.flush()
     return _to_interaction(vault, row)
+
+
+def _known_business(session: Session, business_id: Any, problems: v.Problems) -> uuid.UUID | None:
+    business = v.reference(business_id, "business", problems)
+    if business is not None and not business_exists(session, business):
+        problems.add("business", "is not a known business")
+    return business
+
+
+def _own_journey(
+    session: Session, vault: CustomerVault, journey_id: Any, problems: v.Problems
+) -> uuid.UUID | None:
+    if journey_id is None:
+        return None
+    journey = owned_row(session, JourneyRow, journey_id, vault)
+    if journey is None:
+        problems.add("journey_id", "is not one of this customer's journeys")
+        return None
+    return journey.id
 
 
 def get_interaction(session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID) -> Interaction:
@@ -130,35 +141,69 @@ def list_interactions(
         ValidationError: an unknown channel or a limit outside 1..500.
     """
     problems = v.Problems()
-    if channel is not None:
-        v.choice(channel, "channel", problems, CHANNELS)
+    filters = _timeline_filters(
+        problems,
+        business_id=business_id,
+        channel=channel,
+        journey_id=journey_id,
+        since=since,
+        until=until,
+        before=before,
+    )
     v.integer(limit, "limit", problems, low=1, high=MAX_PAGE)
     problems.check()
-    query = select(InteractionRow).where(InteractionRow.customer_id == vault.customer_id)
-    conditions = {
-        InteractionRow.business_id: business_id,
-        InteractionRow.channel: channel,
-        InteractionRow.journey_id: journey_id,
-    }
-    query = query.where(*(column == value for column, value in conditions.items() if value is not None))
-    if since is not None:
-        query = query.where(InteractionRow.occurred_at >= since)
-    if until is not None:
-        query = query.where(InteractionRow.occurred_at < until)
+    query = select(InteractionRow).where(InteractionRow.customer_id == vault.customer_id, *filters)
     if not include_hidden:
         query = query.where(InteractionRow.hidden_at.is_(None))
+    newest_first = query.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc()).limit(limit)
+    return [_to_interaction(vault, row) for row in session.scalars(newest_first)]
+
+
+def _timeline_filters(
+    problems: v.Problems,
+    *,
+    business_id: Any,
+    channel: Any,
+    journey_id: Any,
+    since: Any,
+    until: Any,
+    before: Any,
+) -> list[ColumnElement[bool]]:
+    """Check the timeline's filters and turn the given ones into SQL conditions."""
+    row = InteractionRow
+    checked: list[tuple[Any, Callable[[Any], ColumnElement[bool]]]] = []
+    if business_id is not None:
+        checked.append(
+            (v.reference(business_id, "business", problems), lambda value: row.business_id == value)
+        )
+    if channel is not None:
+        checked.append((v.choice(channel, "channel", problems, CHANNELS), lambda value: row.channel == value))
+    if journey_id is not None:
+        checked.append(
+            (v.reference(journey_id, "journey_id", problems), lambda value: row.journey_id == value)
+        )
+    if since is not None:
+        checked.append((v.instant(since, "since", problems), lambda value: row.occurred_at >= value))
+    if until is not None:
+        checked.append((v.instant(until, "until", problems), lambda value: row.occurred_at < value))
     if before is not None:
-        at, last_id = before
-        query = query.where(
-            or_(
-                InteractionRow.occurred_at < at,
-                (InteractionRow.occurred_at == at) & (InteractionRow.id < last_id),
+        checked.append(
+            (
+                _cursor(before, problems),
+                lambda value: or_(
+                    row.occurred_at < value[0], (row.occurred_at == value[0]) & (row.id < value[1])
+                ),
             )
         )
-    rows = session.scalars(
-        query.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc()).limit(limit)
-    )
-    return [_to_interaction(vault, row) for row in rows]
+    # A filter that failed its check is None; problems.check() refuses the query before it runs.
+    return [condition(value) for value, condition in checked if value is not None]
+
+
+def _cursor(before: Any, problems: v.Problems) -> tuple[datetime, uuid.UUID] | None:
+    """Check a page cursor: the (occurred_at, id) of the last interaction of the previous page."""
+    at, last_id = before if isinstance(before, tuple) and len(before) == 2 else (None, None)
+    at, last_id = v.instant(at, "before", problems), v.reference(last_id, "before", problems)
+    return None if at is None or last_id is None else (at, last_id)
 
 
 def record_feedback(
@@ -251,25 +296,27 @@ def journey_timeline(
     Raises:
         NotFound: not one of this customer's journeys.
     """
-    if _journey_row(session, vault, journey_id) is None:
+    journey = owned_row(session, JourneyRow, journey_id, vault)
+    if journey is None:
         raise NotFound("no such journey")
-    newest_first = list_interactions(
-        session, vault=vault, journey_id=journey_id, include_hidden=True, limit=MAX_PAGE
-    )
-    return newest_first[::-1]
+    steps: list[Interaction] = []
+    while page := list_interactions(
+        session,
+        vault=vault,
+        journey_id=journey.id,
+        include_hidden=True,
+        limit=MAX_PAGE,
+        before=(steps[-1].occurred_at, steps[-1].id) if steps else None,
+    ):
+        steps += page
+    return steps[::-1]
 
 
-def _row(session: Session, vault: CustomerVault, interaction_id: uuid.UUID) -> InteractionRow:
-    row = session.get(InteractionRow, interaction_id)
-    # Another customer's interaction is reported exactly like a missing one.
-    if row is None or row.customer_id != vault.customer_id:
+def _row(session: Session, vault: CustomerVault, interaction_id: Any) -> InteractionRow:
+    row = owned_row(session, InteractionRow, interaction_id, vault)
+    if row is None:
         raise NotFound("no such interaction")
     return row
-
-
-def _journey_row(session: Session, vault: CustomerVault, journey_id: uuid.UUID) -> JourneyRow | None:
-    row = session.get(JourneyRow, journey_id)
-    return row if row is not None and row.customer_id == vault.customer_id else None
 
 
 def _to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:

@@ -11,11 +11,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrm.accounts.models import Business
-from vrm.errors import IntegrityError, NotFound
-from vrm.vault import validation as v
+from vrm import validation as v
+from vrm.errors import NotFound
 from vrm.vault.models import BusinessOverride
 from vrm.vault.models import Preferences as PreferencesRow
+from vrm.vault.rows import business_exists, only_row
 from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 
@@ -81,7 +81,7 @@ def create_preferences(session: Session, *, vault: CustomerVault) -> Preferences
 
 def get_preferences(session: Session, *, vault: CustomerVault) -> Preferences:
     """Raises: IntegrityError: a stored field was tampered with."""
-    return Preferences(**vault.open_from(_row(session, vault), FIELDS))
+    return Preferences(**vault.open_from(only_row(session, PreferencesRow, vault), FIELDS))
 
 
 def update_preferences(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Preferences:
@@ -94,7 +94,7 @@ def update_preferences(session: Session, *, vault: CustomerVault, changes: Mappi
     v.reject_unknown(changes, FIELDS, problems)
     clean = _clean_all(changes, problems, FIELDS)
     problems.check()
-    row = _row(session, vault)
+    row = only_row(session, PreferencesRow, vault)
     current = asdict(Preferences(**vault.open_from(row, FIELDS)))
     updated = {
         name: _deep_merge(current[name], value) if name in _MERGED and value is not None else value
@@ -125,7 +125,8 @@ def set_override(
         NotFound: no such business.
         ValidationError: naming each invalid field.
     """
-    if session.get(Business, business_id) is None:
+    business = v.identifier(business_id)
+    if business is None or not business_exists(session, business):
         raise NotFound("no such business")
     problems = v.Problems()
     v.reject_unknown(settings, OVERRIDE_FIELDS, problems)
@@ -135,14 +136,14 @@ def set_override(
         if value is not None
     }
     problems.check()
-    row = _override_row(session, vault, business_id)
+    row = _override_row(session, vault, business)
     if not clean:
         if row is not None:
             session.delete(row)
             session.flush()
         return {}
     if row is None:
-        row = BusinessOverride(id=uuid.uuid4(), customer_id=vault.customer_id, business_id=business_id)
+        row = BusinessOverride(id=uuid.uuid4(), customer_id=vault.customer_id, business_id=business)
         session.add(row)
     vault.seal_into(row, settings=clean)
     session.flush()
@@ -267,13 +268,6 @@ def _deep_merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def _row(session: Session, vault: CustomerVault) -> PreferencesRow:
-    row = session.scalar(select(PreferencesRow).where(PreferencesRow.customer_id == vault.customer_id))
-    if row is None:
-        raise IntegrityError("the customer's preferences row is missing")
-    return row
 
 
 def _override_row(session: Session, vault: CustomerVault, business_id: uuid.UUID) -> BusinessOverride | None:

@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vrm.errors import IntegrityError
-from vrm.vault import validation as v
+from vrm import validation as v
 from vrm.vault.models import Profile as ProfileRow
+from vrm.vault.rows import only_row
 from vrm.vault.seal import CustomerVault
 
 TEXT_FIELDS = {"given_name": 100, "family_name": 100, "display_name": 200}
@@ -56,7 +55,7 @@ def get_profile(session: Session, *, vault: CustomerVault) -> Profile:
     Raises:
         IntegrityError: a stored field was tampered with.
     """
-    return _to_profile(vault, _row(session, vault))
+    return _to_profile(vault, only_row(session, ProfileRow, vault))
 
 
 def update_profile(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Profile:
@@ -71,17 +70,10 @@ def update_profile(session: Session, *, vault: CustomerVault, changes: Mapping[s
     region = _region_of(changes.get("locale", current.locale))
     clean = {name: _clean(name, value, problems, region) for name, value in changes.items() if name in FIELDS}
     problems.check()
-    row = _row(session, vault)
+    row = only_row(session, ProfileRow, vault)
     vault.seal_into(row, **clean)
     session.flush()
     return _to_profile(vault, row)
-
-
-def _row(session: Session, vault: CustomerVault) -> ProfileRow:
-    row = session.scalar(select(ProfileRow).where(ProfileRow.customer_id == vault.customer_id))
-    if row is None:
-        raise IntegrityError("the customer's profile row is missing")
-    return row
 
 
 def _to_profile(vault: CustomerVault, row: ProfileRow) -> Profile:
@@ -130,7 +122,7 @@ def _entries(value: Any, name: str, problems: v.Problems, clean_item: Any) -> li
             continue
         entry = clean_item(item, where)
         entry["label"] = v.text(item.get("label"), f"{where}.label", problems, max_length=40) or ""
-        entry["primary"] = bool(item.get("primary", False))
+        entry["primary"] = v.boolean(item.get("primary", False), f"{where}.primary", problems) or False
         entries.append(entry)
     primaries = sum(entry["primary"] for entry in entries)
     if primaries > 1:
