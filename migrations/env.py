@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import vrm.models  # noqa: F401  (registers every table on the metadata)
-from vrm.db import Base, make_engine
+from vrm.db import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,10 +21,6 @@ def run(connection: Connection) -> None:
 
 
 connection = config.attributes.get("connection")
-if connection is not None:
-    run(connection)
-else:
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as conn:
-        run(conn)
-    engine.dispose()
+if connection is None:
+    raise RuntimeError("run migrations through `vrm db upgrade` (vrm.schema), which hands in a connection")
+run(connection)

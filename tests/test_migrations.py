@@ -18,7 +18,7 @@ def test_upgrade_downgrade_upgrade_round_trips(database: Database) -> None:
     with database.engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
     schema.upgrade(database.engine)
-    assert schema.current_revision(database.engine) == schema.head_revision(database.engine)
+    assert schema.current_revision(database.engine) == schema.head_revision()
     with database.engine.connect() as connection:
         assert set(Base.metadata.tables) <= set(inspect(connection).get_table_names())
 
@@ -30,7 +30,7 @@ def test_migrated_schema_matches_the_models(database: Database) -> None:
 
 
 def test_revisions_form_one_linear_chain(database: Database) -> None:
-    script = ScriptDirectory.from_config(schema.alembic_config(database.engine))
+    script = ScriptDirectory.from_config(schema.alembic_config())
     assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
 
 

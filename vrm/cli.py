@@ -81,7 +81,7 @@ def db_current() -> None:
     """Print the database's schema revision and whether it is the latest (fails if it is newer)."""
     engine = make_engine(Settings.from_env().database_url)
     schema.check_known(engine)
-    current, head = schema.current_revision(engine), schema.head_revision(engine)
+    current, head = schema.current_revision(engine), schema.head_revision()
     click.echo(f"{current or 'empty'} ({'latest' if current == head else f'latest is {head}'})")
 
 

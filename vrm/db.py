@@ -19,7 +19,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
-from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,6 +66,8 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-backend settings VRM vault relies on."""
+    # Bound values (password hashes, blind indexes, ciphertext) never appear in error messages or logs.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, memory=":memory:" in url or url.rstrip("/") == "sqlite:")
@@ -98,6 +99,3 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
-
-
-__all__ = ["Base", "NullPool", "make_engine", "make_sessionmaker", "utcnow"]

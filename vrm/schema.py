@@ -14,18 +14,15 @@ from sqlalchemy import Engine
 from vrm.errors import SchemaMismatch
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config() -> Config:
+    """Alembic's configuration: only where the revisions are; the connection is always handed in."""
     config = Config()
     config.set_main_option("script_location", str(Path(str(files("vrm.migrations")))))
-    # configparser treats % as interpolation; URLs may hold percent-escapes.
-    config.set_main_option(
-        "sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%")
-    )
     return config
 
 
-def head_revision(engine: Engine) -> str:
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
@@ -42,14 +39,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         SchemaMismatch: the database is at a revision this version does not know (it is newer).
     """
     check_known(engine)
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    config = alembic_config(engine)
+    config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
@@ -58,7 +55,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 def check_known(engine: Engine) -> None:
     """Raises: SchemaMismatch: the database was migrated by a newer version of VRM vault."""
     current = current_revision(engine)
-    script = ScriptDirectory.from_config(alembic_config(engine))
+    script = ScriptDirectory.from_config(alembic_config())
     if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
         raise SchemaMismatch(
             f"the database schema ({current}) is newer than this version of VRM vault knows; "
@@ -69,7 +66,7 @@ def check_known(engine: Engine) -> None:
 def require_head(engine: Engine) -> None:
     """Raises: SchemaMismatch: the schema is newer than this code, or needs `vrm db upgrade`."""
     check_known(engine)
-    current, head = current_revision(engine), head_revision(engine)
+    current, head = current_revision(engine), head_revision()
     if current != head:
         state = "is empty" if current is None else f"is at {current}, not {head}"
         raise SchemaMismatch(f"the database schema {state}; run `vrm db upgrade`")

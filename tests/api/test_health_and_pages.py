@@ -35,7 +35,7 @@ def test_healthz_answers_while_the_process_is_up(client: FlaskClient) -> None:
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_readyz_is_ready_with_database_schema_and_keys(client: FlaskClient) -> None:
+def test_readyz_is_ready_with_a_reachable_current_database(client: FlaskClient) -> None:
     assert client.get("/readyz").json == {"status": "ready"}
 
 

@@ -65,7 +65,10 @@ def test_wrong_password_and_unknown_email_fail_alike(session: Session, keyring: 
 def test_account_without_password_cannot_sign_in(session: Session, keyring: KeyRing) -> None:
     factories.customer(session, keyring, email="nopass@example.org", password=None)
     with pytest.raises(AuthenticationFailed):
-        authenticate(session, keyring=keyring, email="nopass@example.org", password="")
+        # The very password behind the hash verified for missing accounts: only the guard refuses it.
+        authenticate(
+            session, keyring=keyring, email="nopass@example.org", password="an account that does not exist"
+        )
 
 
 def test_erased_customer_has_no_vault_left(session: Session, keyring: KeyRing) -> None:
@@ -81,3 +84,13 @@ def test_sign_in_finds_an_idna_domain_in_either_spelling(session: Session, keyri
     customer, _ = factories.customer(session, keyring, email="user@xn--bcher-kva.example")
     assert find_customer(session, keyring=keyring, email="user@bücher.example") is customer
     assert find_customer(session, keyring=keyring, email="USER@xn--bcher-kva.example") is customer
+
+
+def test_sign_in_rehashes_a_password_hashed_with_older_parameters(session: Session, keyring: KeyRing) -> None:
+    from argon2 import PasswordHasher
+
+    customer, _ = factories.customer(session, keyring, email="old@example.org")
+    customer.password_hash = PasswordHasher(time_cost=1, memory_cost=8192).hash(factories.PASSWORD)
+    authenticate(session, keyring=keyring, email="old@example.org", password=factories.PASSWORD)
+    assert customer.password_hash.startswith("$argon2id$") and "m=8192" not in customer.password_hash
+    authenticate(session, keyring=keyring, email="old@example.org", password=factories.PASSWORD)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.models import Customer
-from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
+from vrm.accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import AuthenticationFailed, Conflict, NotFound
 from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
@@ -75,6 +75,10 @@ def authenticate(session: Session, *, keyring: KeyRing, email: str, password: st
     candidate = password if v.is_text(password) else ""
     if not verify_password(customer.password_hash if customer else None, candidate) or customer is None:
         raise AuthenticationFailed("the email or password is not right")
+    if customer.password_hash is not None and needs_rehash(customer.password_hash):
+        # Keeps every hash on today's parameters, so sign-in timing cannot tell old accounts apart.
+        customer.password_hash = hash_password(candidate)
+        session.flush()
     return customer
 
 

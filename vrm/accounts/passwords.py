@@ -22,6 +22,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """Whether a hash was made with other parameters than today's (rehash it at the next sign-in)."""
+    return bool(_hasher.check_needs_rehash(password_hash))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password in constant time for the hash; a missing hash still costs one verification."""
     try:

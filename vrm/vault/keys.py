@@ -47,14 +47,8 @@ def create_data_key(session: Session, *, keyring: KeyRing, customer_id: uuid.UUI
     The key row is only added to the session: it is flushed with the customer row it belongs to.
     """
     data_key = new_key()
-    session.add(
-        DataKey(
-            customer_id=customer_id,
-            generation=1,
-            kek_id=keyring.primary,
-            wrapped=keyring.wrap(data_key, _wrap_aad(customer_id, 1)),
-        )
-    )
+    wrapped = keyring.wrap(data_key, _wrap_aad(customer_id, 1))
+    session.add(DataKey(customer_id=customer_id, generation=1, kek_id=key_id_of(wrapped), wrapped=wrapped))
     return CustomerVault(customer_id, Sealer(1, data_key))
 
 
