@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bench.report import interleaved, line
 from vrm import schema
@@ -116,27 +116,12 @@ def run() -> list[str]:
             write_vault(session, plain, business_id)
 
         def sealed(session: Session) -> CustomerVault:
-            return open_vault(
-                session, keyring=ring, customer_id=sealed_id
-            )  # the key unwrap is part of the cost
+            return open_vault(session, keyring=ring, customer_id=sealed_id)  # the unwrap is part of the cost
 
         def plaintext(session: Session) -> CustomerVault:
             return plain
 
-        def writer(vault_of: Callable[[Session], CustomerVault]) -> Callable[[], None]:
-            def write() -> None:
-                with sessions() as session:  # rolled back, so every round writes the same amount
-                    write_vault(session, vault_of(session), business_id)
-
-            return write
-
-        def reader(vault_of: Callable[[Session], CustomerVault]) -> Callable[[], int]:
-            def read() -> int:
-                with sessions() as session:
-                    return read_vault(session, vault_of(session))
-
-            return read
-
+        reader, writer = _reader(sessions), _writer(sessions, business_id)
         assert reader(sealed)() == reader(plaintext)() == INTERACTIONS
         read_sealed, read_plain = interleaved(reader(sealed), reader(plaintext), rounds=ROUNDS)
         write_sealed, write_plain = interleaved(writer(sealed), writer(plaintext), rounds=ROUNDS // 4)
@@ -146,3 +131,30 @@ def run() -> list[str]:
         line(f"vault open, {label}", read_sealed, read_plain, goal=1.5),
         line(f"vault seal and write, {label}", write_sealed, write_plain, goal=2.0),
     ]
+
+
+VaultOf = Callable[[Session], CustomerVault]
+
+
+def _reader(sessions: sessionmaker[Session]) -> Callable[[VaultOf], Callable[[], int]]:
+    def reader(vault_of: VaultOf) -> Callable[[], int]:
+        def read() -> int:
+            with sessions() as session:
+                return read_vault(session, vault_of(session))
+
+        return read
+
+    return reader
+
+
+def _writer(
+    sessions: sessionmaker[Session], business_id: uuid.UUID
+) -> Callable[[VaultOf], Callable[[], None]]:
+    def writer(vault_of: VaultOf) -> Callable[[], None]:
+        def write() -> None:
+            with sessions() as session:  # rolled back, so every round writes the same amount
+                write_vault(session, vault_of(session), business_id)
+
+        return write
+
+    return writer

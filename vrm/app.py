@@ -11,8 +11,8 @@ from vrm.api import problems
 from vrm.api.health import health
 from vrm.config import Settings
 from vrm.errors import VrmError
-from vrm.requests import install
 from vrm.runtime import Runtime, open_runtime
+from vrm.serving.request_scope import install
 from web.errors import error_page
 from web.views import pages
 

@@ -111,35 +111,40 @@ def keys_init(if_missing: bool) -> None:
         )
 
 
-def _progress(label: str) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """Return a progress callback (done, total) drawing a bar on stderr, and a function that closes it."""
+def _with_progress(job: Callable[[Callable[[int, int], None]], Any]) -> Any:
+    """Run a batch job, drawing its (done, total) progress as a bar on stderr."""
     bar: Any = None
     shown = 0
 
     def update(done: int, total: int) -> None:
         nonlocal bar, shown
         if bar is None:
-            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True)
+            bar = click.progressbar(
+                length=max(total, 1), label="re-wrapping data keys", file=sys.stderr, show_pos=True
+            )
             bar.__enter__()
         bar.length = max(total, 1)
         bar.update(done - shown)
         shown = done
 
-    def close() -> None:
+    try:
+        return job(update)
+    finally:
         if bar is not None:
             bar.__exit__(None, None, None)
 
-    return update, close
 
-
-@keys.command("rotate")
-@click.option(
+batch_size_option = click.option(
     "--batch-size",
     default=500,
     show_default=True,
     type=click.IntRange(1, 100_000),
     help="Data keys re-wrapped per transaction.",
 )
+
+
+@keys.command("rotate")
+@batch_size_option
 def keys_rotate(batch_size: int) -> None:
     """Add a new primary key and re-wrap every data key under it (fields are not re-encrypted).
 
@@ -148,31 +153,27 @@ def keys_rotate(batch_size: int) -> None:
     from vrm.vault.keys import rotate_keys
 
     runtime = _runtime()
-    update, close = _progress("re-wrapping data keys")
-    try:
-        report, resumed = rotate_keys(
-            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=update
+    report, resumed = _with_progress(
+        lambda progress: rotate_keys(
+            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=progress
         )
-    finally:
-        close()
+    )
     verb = "resumed and completed" if resumed else "completed"
     click.echo(f"rotation {verb}: key {report.target} is primary; {report.rewrapped} data key(s) re-wrapped")
 
 
 @keys.command("rewrap")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 100_000))
+@batch_size_option
 def keys_rewrap(batch_size: int) -> None:
-    """Re-wrap data keys still under older key versions (e.g. made by a process that missed a rotation)."""
+    """Re-wrap data keys still under older key versions (e.g. made on a host with an outdated ring)."""
     from vrm.vault.keys import rewrap_data_keys
 
     runtime = _runtime()
-    update, close = _progress("re-wrapping data keys")
-    try:
-        report = rewrap_data_keys(
-            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=update
+    report = _with_progress(
+        lambda progress: rewrap_data_keys(
+            runtime.sessions, keyring=runtime.keyring, batch_size=batch_size, on_batch=progress
         )
-    finally:
-        close()
+    )
     click.echo(f"{report.rewrapped} data key(s) re-wrapped under key {report.target}")
 
 
@@ -288,7 +289,7 @@ def demo() -> None:
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the app with gunicorn."""
     from vrm.app import create_app
-    from vrm.server import serve as run
+    from vrm.serving.gunicorn_server import serve as run
 
     runtime = _runtime()
     app = create_app(runtime.settings, runtime=runtime)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import create_business
 from vrm.accounts.customers import create_customer, find_customer
-from vrm.accounts.models import Business
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import add_interaction, record_feedback, start_journey
 from vrm.vault.keys import open_vault
@@ -24,166 +24,161 @@ BUSINESSES = [
     ("contoso-mobile", "Contoso Mobile", "https://contoso.example"),
     ("fabrikam-bank", "Fabrikam Bank", "https://fabrikam.example"),
 ]
+PROFILE = {
+    "given_name": "Ada",
+    "family_name": "Lovelace",
+    "display_name": "Ada Lovelace",
+    "emails": [
+        {"address": DEMO_EMAIL, "label": "personal", "primary": True},
+        {"address": "ada.work@vrm.example", "label": "work"},
+    ],
+    "phones": [{"number": "+44 20 7946 0958", "label": "mobile", "primary": True}],
+    "addresses": [
+        {
+            "lines": ["12 St James's Square"],
+            "locality": "London",
+            "postal_code": "SW1Y 4JH",
+            "country": "GB",
+            "label": "home",
+        }
+    ],
+    "language": "en",
+    "locale": "en-GB",
+    "birth_date": "1985-12-10",
+    "attributes": {"loyalty tier": "gold"},
+}
+PREFERENCES = {
+    "contact": {"email": {"marketing": True, "surveys": True}, "sms": {"service": True}},
+    "quiet_hours": {"start": "21:00", "end": "08:00", "time_zone": "Europe/London"},
+    "frequency_caps": {"email": {"limit": 2, "period": "week"}, "sms": {"limit": 1, "period": "day"}},
+    "preferred_channel": "email",
+    "preferred_language": "en-GB",
+    "data_sharing": {"feedback": False},
+}
+JOURNEY = "Billing error after the smart meter install"
+# (business, channel, direction, subject, summary, outcome, part of the journey, day, rating)
+HISTORY = [
+    (
+        "northwind-energy",
+        "chat",
+        "inbound",
+        "Bill doubled after meter install",
+        "Customer reports a bill twice the usual.",
+        "Escalated to billing",
+        True,
+        0,
+        2,
+    ),
+    (
+        "northwind-energy",
+        "voice",
+        "outbound",
+        "Billing callback",
+        "Agent confirmed a meter read error; refund promised.",
+        "Refund of £84.20 agreed",
+        True,
+        2,
+        4,
+    ),
+    (
+        "northwind-energy",
+        "email",
+        "outbound",
+        "Refund confirmation",
+        "Written confirmation of the refund.",
+        "Resolved",
+        True,
+        3,
+        5,
+    ),
+    (
+        "contoso-mobile",
+        "chat",
+        "inbound",
+        "Roaming add-on",
+        "Customer added the EU roaming pack.",
+        "Activated",
+        False,
+        10,
+        None,
+    ),
+    ("contoso-mobile", "sms", "outbound", "Roaming pack active", "Confirmation text.", None, False, 10, None),
+    (
+        "fabrikam-bank",
+        "chat",
+        "inbound",
+        "Card not arriving",
+        "New card not delivered after 10 days.",
+        "Replacement ordered",
+        False,
+        20,
+        3,
+    ),
+    (
+        "fabrikam-bank",
+        "post",
+        "outbound",
+        "Your new card",
+        "Replacement card sent by post.",
+        "Delivered",
+        False,
+        24,
+        None,
+    ),
+    (
+        "contoso-mobile",
+        "voice",
+        "inbound",
+        "Contract renewal",
+        "Asked about renewal offers.",
+        "Renewed 24 months",
+        False,
+        40,
+        4,
+    ),
+]
 
 
 def load_demo(session: Session, *, keyring: KeyRing) -> bool:
     """Load the demo once; return False when it was already there."""
     if find_customer(session, keyring=keyring, email=DEMO_EMAIL) is not None:
         return False
-    businesses = [create_business(session, name=n, display_name=d, website=w) for n, d, w in BUSINESSES]
+    businesses = {
+        name: create_business(session, name=name, display_name=shown, website=site).id
+        for name, shown, site in BUSINESSES
+    }
     customer = create_customer(session, keyring=keyring, email=DEMO_EMAIL, password=DEMO_PASSWORD)
     vault = open_vault(session, keyring=keyring, customer_id=customer.id)
-    update_profile(
-        session,
-        vault=vault,
-        changes={
-            "given_name": "Ada",
-            "family_name": "Lovelace",
-            "display_name": "Ada Lovelace",
-            "emails": [
-                {"address": DEMO_EMAIL, "label": "personal", "primary": True},
-                {"address": "ada.work@vrm.example", "label": "work"},
-            ],
-            "phones": [{"number": "+44 20 7946 0958", "label": "mobile", "primary": True}],
-            "addresses": [
-                {
-                    "lines": ["12 St James's Square"],
-                    "locality": "London",
-                    "postal_code": "SW1Y 4JH",
-                    "country": "GB",
-                    "label": "home",
-                }
-            ],
-            "language": "en",
-            "locale": "en-GB",
-            "birth_date": "1985-12-10",
-            "attributes": {"loyalty tier": "gold"},
-        },
-    )
-    update_preferences(
-        session,
-        vault=vault,
-        changes={
-            "contact": {"email": {"marketing": True, "surveys": True}, "sms": {"service": True}},
-            "quiet_hours": {"start": "21:00", "end": "08:00", "time_zone": "Europe/London"},
-            "frequency_caps": {"email": {"limit": 2, "period": "week"}, "sms": {"limit": 1, "period": "day"}},
-            "preferred_channel": "email",
-            "preferred_language": "en-GB",
-            "data_sharing": {"feedback": False},
-        },
-    )
+    update_profile(session, vault=vault, changes=PROFILE)
+    update_preferences(session, vault=vault, changes=PREFERENCES)
     set_override(
         session,
         vault=vault,
-        business_id=businesses[2].id,
+        business_id=businesses["fabrikam-bank"],
         settings={"contact": {"voice": {"service": False}}},
     )
     _history(session, vault, businesses)
     return True
 
 
-def _history(session: Session, vault: CustomerVault, businesses: list[Business]) -> None:
-    energy, mobile, bank = businesses
+def _history(session: Session, vault: CustomerVault, businesses: dict[str, uuid.UUID]) -> None:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
-    outage = start_journey(session, vault=vault, title="Billing error after the smart meter install")
-    steps = [
-        (
-            energy,
-            "chat",
-            "inbound",
-            "Bill doubled after meter install",
-            "Customer reports a bill twice the usual.",
-            "Escalated to billing",
-            outage.id,
-            0,
-            2,
-        ),
-        (
-            energy,
-            "voice",
-            "outbound",
-            "Billing callback",
-            "Agent confirmed a meter read error; refund promised.",
-            "Refund of £84.20 agreed",
-            outage.id,
-            2,
-            4,
-        ),
-        (
-            energy,
-            "email",
-            "outbound",
-            "Refund confirmation",
-            "Written confirmation of the refund.",
-            "Resolved",
-            outage.id,
-            3,
-            5,
-        ),
-        (
-            mobile,
-            "chat",
-            "inbound",
-            "Roaming add-on",
-            "Customer added the EU roaming pack.",
-            "Activated",
-            None,
-            10,
-            None,
-        ),
-        (mobile, "sms", "outbound", "Roaming pack active", "Confirmation text.", None, None, 10, None),
-        (
-            bank,
-            "chat",
-            "inbound",
-            "Card not arriving",
-            "New card not delivered after 10 days.",
-            "Replacement ordered",
-            None,
-            20,
-            3,
-        ),
-        (
-            bank,
-            "post",
-            "outbound",
-            "Your new card",
-            "Replacement card sent by post.",
-            "Delivered",
-            None,
-            24,
-            None,
-        ),
-        (
-            mobile,
-            "voice",
-            "inbound",
-            "Contract renewal",
-            "Asked about renewal offers.",
-            "Renewed 24 months",
-            None,
-            40,
-            4,
-        ),
-    ]
-    for business, channel, direction, subject, summary, outcome, journey, day, rating in steps:
+    journey = start_journey(session, vault=vault, title=JOURNEY).id
+    for business, channel, direction, subject, summary, outcome, in_journey, day, rating in HISTORY:
         interaction = add_interaction(
             session,
             vault=vault,
-            business_id=business.id,
+            business_id=businesses[business],
             channel=channel,
             direction=direction,
             occurred_at=start + timedelta(days=day, hours=9 + day % 7),
             subject=subject,
             summary=summary,
             outcome=outcome,
-            journey_id=journey,
+            journey_id=journey if in_journey else None,
         )
         if rating is not None:
+            comment = "Quick and friendly." if rating >= 4 else "Took too long."
             record_feedback(
-                session,
-                vault=vault,
-                interaction_id=interaction.id,
-                rating=rating,
-                comment="Quick and friendly." if rating >= 4 else "Took too long.",
+                session, vault=vault, interaction_id=interaction.id, rating=rating, comment=comment
             )

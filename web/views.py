@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from vrm.accounts.businesses import list_businesses
-from vrm.requests import db_session
+from vrm.serving.request_scope import db_session
 
 pages = Blueprint(
     "pages", __name__, template_folder="templates", static_folder="static", static_url_path="/static"

@@ -94,7 +94,7 @@ def test_unknown_api_path_is_problem_json(client: FlaskClient) -> None:
 def test_a_request_that_fails_keeps_none_of_its_writes(settings: Settings, database: Database) -> None:
     from vrm.accounts.businesses import create_business, list_businesses
     from vrm.errors import Conflict
-    from vrm.requests import db_session
+    from vrm.serving.request_scope import db_session
 
     app = create_app(settings)
 

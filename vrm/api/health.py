@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from vrm import schema
 from vrm.api import problems
 from vrm.errors import SchemaMismatch
-from vrm.requests import runtime
+from vrm.serving.request_scope import runtime
 
 health = Blueprint("health", __name__)
 

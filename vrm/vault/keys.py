@@ -118,29 +118,33 @@ def rewrap_data_keys(
         # The ring may change under a long run (another rotation): always aim at its current primary.
         keyring.refresh()
         with sessions.begin() as session:
-            batch = session.execute(
-                select(DataKey.customer_id, DataKey.generation, DataKey.kek_id, DataKey.wrapped)
-                .where(DataKey.kek_id != keyring.primary)
-                .order_by(DataKey.customer_id, DataKey.generation)
-                .limit(batch_size)
-            ).all()
-            for customer_id, generation, kek_id, wrapped in batch:
-                aad = _wrap_aad(customer_id, generation)
-                rewrapped = keyring.wrap(keyring.unwrap(wrapped, aad), aad)
-                session.execute(
-                    update(DataKey)
-                    .where(
-                        DataKey.customer_id == customer_id,
-                        DataKey.generation == generation,
-                        DataKey.kek_id == kek_id,
-                    )
-                    # Record the version named in the new ciphertext itself, so the label never lies.
-                    .values(kek_id=key_id_of(rewrapped), wrapped=rewrapped, rewrapped_at=utcnow())
-                )
-        if not batch:
+            count = _rewrap_batch(session, keyring, batch_size)
+        if not count:
             return RewrapReport(target=keyring.primary, rewrapped=done)
-        done += len(batch)
+        done += count
         on_batch(done, max(total, done))
+
+
+def _rewrap_batch(session: Session, keyring: KeyRing, batch_size: int) -> int:
+    """Re-wrap up to `batch_size` data keys that are not under the primary key; return how many."""
+    batch = session.execute(
+        select(DataKey.customer_id, DataKey.generation, DataKey.kek_id, DataKey.wrapped)
+        .where(DataKey.kek_id != keyring.primary)
+        .order_by(DataKey.customer_id, DataKey.generation)
+        .limit(batch_size)
+    ).all()
+    for customer_id, generation, kek_id, wrapped in batch:
+        aad = _wrap_aad(customer_id, generation)
+        rewrapped = keyring.wrap(keyring.unwrap(wrapped, aad), aad)
+        session.execute(
+            update(DataKey)
+            .where(
+                DataKey.customer_id == customer_id, DataKey.generation == generation, DataKey.kek_id == kek_id
+            )
+            # Record the version named in the new ciphertext itself, so the label never lies.
+            .values(kek_id=key_id_of(rewrapped), wrapped=rewrapped, rewrapped_at=utcnow())
+        )
+    return len(batch)
 
 
 def rotate_keys(

@@ -169,7 +169,7 @@ def _clean_all(values: Mapping[str, Any], problems: v.Problems, allowed: tuple[s
         "contact": _contact,
         "quiet_hours": _quiet_hours,
         "frequency_caps": _caps,
-        "data_sharing": _sharing,
+        "data_sharing": lambda value, problems: _flags(value, "data_sharing", problems, DATA_CATEGORIES),
         "preferred_channel": _preferred_channel,
         "preferred_language": _preferred_language,
     }
@@ -190,17 +190,23 @@ def _contact(value: Any, problems: v.Problems) -> dict[str, dict[str, bool]]:
         return {}
     clean: dict[str, dict[str, bool]] = {}
     for channel, purposes in value.items():
-        if v.choice(channel, f"contact.{channel}", problems, CHANNELS) is None:
-            continue
-        if not isinstance(purposes, dict):
-            problems.add(f"contact.{channel}", "must map purposes to true/false")
-            continue
-        for purpose, allowed in purposes.items():
-            where = f"contact.{channel}.{purpose}"
-            if v.choice(purpose, where, problems, PURPOSES) is not None:
-                flag = v.boolean(allowed, where, problems)
-                if flag is not None:
-                    clean.setdefault(channel, {})[purpose] = flag
+        if v.choice(channel, f"contact.{channel}", problems, CHANNELS) is not None:
+            clean[channel] = _flags(purposes, f"contact.{channel}", problems, PURPOSES)
+    return clean
+
+
+def _flags(value: Any, field: str, problems: v.Problems, names: tuple[str, ...]) -> dict[str, bool]:
+    """Check a map of known names to true/false, e.g. purposes of one channel, or data categories."""
+    if not isinstance(value, dict):
+        problems.add(field, "must map names to true/false")
+        return {}
+    clean = {}
+    for name, allowed in value.items():
+        where = f"{field}.{name}"
+        if v.choice(name, where, problems, names) is not None:
+            flag = v.boolean(allowed, where, problems)
+            if flag is not None:
+                clean[name] = flag
     return clean
 
 
@@ -241,20 +247,6 @@ def _caps(value: Any, problems: v.Problems) -> dict[str, dict[str, Any] | None]:
         period = v.choice(cap.get("period"), f"{where}.period", problems, FREQUENCY_PERIODS)
         if limit is not None and period is not None:
             clean[channel] = {"limit": limit, "period": period}
-    return clean
-
-
-def _sharing(value: Any, problems: v.Problems) -> dict[str, bool]:
-    if not isinstance(value, dict):
-        problems.add("data_sharing", "must map data categories to true/false")
-        return {}
-    clean = {}
-    for category, allowed in value.items():
-        where = f"data_sharing.{category}"
-        if v.choice(category, where, problems, DATA_CATEGORIES) is not None:
-            flag = v.boolean(allowed, where, problems)
-            if flag is not None:
-                clean[category] = flag
     return clean
 
 

@@ -1,0 +1,1 @@
+"""Plumbing shared by the HTTP fronts only (Flask request scope, the gunicorn runner); no domain logic."""
