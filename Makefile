@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
@@ -13,6 +14,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+# axe-core, for the accessibility scans of the browser tests
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
 
 ## setup: install, migrate the embedded database, create a development key ring, load demo data once
 setup: $(STAMP)
@@ -25,7 +31,7 @@ run: setup
 	$(BIN)/vrm serve --host $(HOST) --port $(PORT)
 
 ## test: the whole suite (on PostgreSQL too when VRM_TEST_DATABASE_URL is set), then lint and types
-test: setup
+test: setup $(NODE_STAMP)
 	$(BIN)/pytest
 	$(BIN)/ruff check vrm web tests bench migrations
 	$(BIN)/mypy
@@ -35,4 +41,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -7,14 +7,15 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+import web
 from vrm.api import problems
 from vrm.api.health import health
 from vrm.config import Settings
 from vrm.errors import VrmError
 from vrm.runtime import Runtime, open_runtime
+from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
-from web.errors import error_page
-from web.views import pages
+from web.errors import error_page, http_error_page
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     )
     install(app, runtime)
     app.register_blueprint(health)
-    app.register_blueprint(pages)
+    web.install(app, settings)
     _answer_errors(app)
 
     @app.after_request
@@ -67,7 +68,7 @@ def _answer_errors(app: Flask) -> None:
             log.error("request failed: %s", error.code, exc_info=error)
         return (
             problems.from_domain(error)
-            if problems.is_json_path(request.path)
+            if is_json_path(request.path)
             else error_page(error.status, error)
         )
 
@@ -75,11 +76,11 @@ def _answer_errors(app: Flask) -> None:
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
         return (
             problems.from_http(error)
-            if problems.is_json_path(request.path)
-            else error_page(error.code or 500)
+            if is_json_path(request.path)
+            else http_error_page(error)
         )
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response | tuple[str, int]:
         log.exception("unexpected error")
-        return problems.unexpected() if problems.is_json_path(request.path) else error_page(500)
+        return problems.unexpected() if is_json_path(request.path) else error_page(500)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vrm.accounts.models import Business, Customer
+from vrm.accounts.models import Business, Customer, WebSession
 from vrm.vault.models import (
     BusinessOverride,
     DataKey,
@@ -23,4 +23,5 @@ __all__ = [
     "KeyRingBinding",
     "Preferences",
     "Profile",
+    "WebSession",
 ]

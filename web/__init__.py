@@ -1,0 +1,45 @@
+"""The consumer web front: pages, forms and templates, wired into the app by `install`."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect
+
+from vrm.config import Settings
+from vrm.serving.paths import is_json_path
+from web import login
+from web.account import account
+from web.auth import auth
+from web.devices import describe
+from web.views import pages
+
+# Sign-in and sign-up attempts per client address (ASVS 2.2.1); a shared Redis keeps them across workers.
+AUTH_LIMIT = "10 per minute;100 per hour"
+
+
+def install(app: Flask, settings: Settings) -> None:
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
+    # Every form of the web pages is checked; JSON paths authenticate with tokens, not cookies.
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf = CSRFProtect(app)
+
+    @app.before_request
+    def check_csrf() -> None:
+        if not is_json_path(request.path):
+            csrf.protect()
+
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window",
+        headers_enabled=True,
+    )
+    limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
+    app.extensions["web_limiter"] = limiter
+    login.install(app)
+    app.jinja_env.globals["describe_device"] = describe
+    for blueprint in (pages, auth, account):
+        app.register_blueprint(blueprint)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from vrm.errors import VrmError
 
@@ -18,6 +20,18 @@ MESSAGES = {
 GENERIC = "Something went wrong on our side. Nothing you entered was lost; please try again."
 
 
+EXPIRED_FORM = (
+    "This form expired or did not come from this site. Please go back, reload the page and try again."
+)
+
+
 def error_page(status: int, error: VrmError | None = None) -> tuple[str, int]:
     message = error.detail if error is not None and status < 500 else MESSAGES.get(status, GENERIC)
     return render_template("error.html", status=status, message=message), status
+
+
+def http_error_page(error: HTTPException) -> tuple[str, int]:
+    """The page for an HTTP error: a missing or forged CSRF token gets its own explanation."""
+    if isinstance(error, CSRFError):
+        return render_template("error.html", status=400, message=EXPIRED_FORM), 400
+    return error_page(error.code or 500)

@@ -1,8 +1,10 @@
-"""Consumer pages. For now the landing page; the signed-in vault pages arrive with the web UI."""
+"""Public pages: the landing page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from vrm.accounts.businesses import list_businesses
 from vrm.serving.request_scope import db_session
@@ -13,5 +15,7 @@ pages = Blueprint(
 
 
 @pages.get("/")
-def home() -> str:
+def home() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("account.overview"))
     return render_template("home.html", businesses=list_businesses(db_session()))

@@ -111,3 +111,18 @@ def erase_customer(session: Session, *, customer_id: uuid.UUID) -> None:
     destroy_data_keys(session, customer_id=customer_id)
     session.delete(customer)  # the database cascades to profile, preferences, interactions, journeys
     session.flush()
+
+
+def change_password(session: Session, *, customer: Customer, current: str, new: str) -> None:
+    """Replace the password after checking the current one.
+
+    Raises:
+        ValidationError: the current password is wrong (`current_password`) or the new one breaks the rules.
+    """
+    problems = v.Problems()
+    if not verify_password(customer.password_hash, current if v.is_text(current) else ""):
+        problems.add("current_password", "is not your current password")
+    check_password_rules(new, problems, "new_password")
+    problems.check()
+    customer.password_hash = hash_password(new)
+    session.flush()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import LargeBinary, String
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vrm.db import Base, created_at, sealed, uuid_pk
+from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
 
 
 class Customer(Base):
@@ -31,3 +34,17 @@ class Business(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     website: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[created_at]
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random token; only its SHA-256 is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[uuid_pk]
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Which browser, sealed: a device description is personal data too.
+    user_agent: Mapped[sealed | None]
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -8,12 +8,6 @@ from werkzeug.exceptions import HTTPException
 from vrm.errors import ValidationError, VrmError
 
 MEDIA_TYPE = "application/problem+json"
-# Paths answered in JSON; every other path belongs to the web pages.
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/.well-known/", "/oauth/")
-
-
-def is_json_path(path: str) -> bool:
-    return path.startswith(JSON_PREFIXES)
 
 
 def problem(status: int, title: str, detail: str, **extra: object) -> Response:

@@ -1,0 +1,106 @@
+"""A real browser for the web tests: Debian's Chromium driven by Playwright, against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+# Without these, Chromium tries to reach Google's services, which this sandboxed network refuses.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
+
+
+def require_browser() -> None:
+    """Skip, saying why, where no browser is installed; in CI a missing browser is a failure."""
+    missing = [
+        what
+        for what, present in (
+            ("Chromium (apt-get install chromium)", Path(CHROMIUM).exists()),
+            ("axe-core (npm ci)", AXE.exists()),
+        )
+        if not present
+    ]
+    if missing:
+        message = f"browser tests need {' and '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+@contextmanager
+def live_server(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Run axe-core on the page; return its serious and critical violations."""
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in results["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def screenshot(page: Any, name: str) -> None:
+    """Save the page at desktop and phone width under docs/screenshots (shown in the README)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        target = SCREENSHOTS / f"{name}-{label}.png"
+        page.screenshot(path=str(target), full_page=True)
+        assert target.stat().st_size > 0
+    page.set_viewport_size(DESKTOP)
+
+
+def has_horizontal_scroll(page: Any) -> bool:
+    return bool(page.evaluate("document.documentElement.scrollWidth > document.documentElement.clientWidth"))
+
+
+__all__ = [
+    "DESKTOP",
+    "PHONE",
+    "axe_violations",
+    "chromium",
+    "has_horizontal_scroll",
+    "live_server",
+    "require_browser",
+    "screenshot",
+    "shutil",
+]

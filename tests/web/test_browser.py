@@ -1,0 +1,85 @@
+"""A new customer's first visit, walked in a real headless Chromium: sign up, look around, sign out, back in.
+
+Every page on the way is scanned with axe-core (no serious or critical violation) and checked at a phone's
+375 px width; screenshots land in docs/screenshots.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from tests.web.browser import (
+    PHONE,
+    axe_violations,
+    chromium,
+    has_horizontal_scroll,
+    live_server,
+    require_browser,
+    screenshot,
+)
+from tests.web.conftest import PASSWORD
+
+
+@pytest.fixture
+def browser_page(app: Flask) -> Iterator[tuple[Any, str]]:
+    require_browser()
+    with live_server(app) as base, chromium() as browser:
+        # The strict CSP forbids inline scripts; axe is injected as one, so only it is let through.
+        context = browser.new_context(bypass_csp=True)
+        yield context.new_page(), base
+        context.close()
+
+
+def check_page(page: Any, name: str) -> None:
+    assert axe_violations(page) == [], f"accessibility violations on {name}"
+    page.set_viewport_size(PHONE)
+    assert not has_horizontal_scroll(page), f"{name} scrolls sideways at 375 px"
+    screenshot(page, name)
+
+
+def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, str]) -> None:
+    page, base = browser_page
+    page.goto(base + "/")
+    check_page(page, "home")
+    page.get_by_role("link", name="Create your vault").click()
+    page.get_by_label("Email").fill("first.visit@example.org")
+    page.get_by_label("Password", exact=True).fill("short")
+    page.get_by_label("Repeat the password").fill("short")
+    page.get_by_role("button", name="Create my vault").click()
+    assert page.get_by_role("alert").is_visible()  # the error summary is announced
+    assert page.get_by_label("Email").input_value() == "first.visit@example.org"  # nothing typed is lost
+    check_page(page, "signup-errors")
+
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my vault").click()
+    page.wait_for_url(base + "/account")
+    assert page.get_by_role("heading", name="Your account").is_visible()
+    assert page.get_by_text("This browser").is_visible()
+    check_page(page, "account")
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(base + "/signin")
+    check_page(page, "signin")
+    page.get_by_label("Email").fill("first.visit@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/account")
+
+
+def test_keyboard_alone_reaches_and_submits_sign_in(browser_page: tuple[Any, str]) -> None:
+    page, base = browser_page
+    page.goto(base + "/signin")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.get_by_label("Email").focus()
+    page.keyboard.type("nobody@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.type("wrong but long password")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").inner_text().count("The email or password is not right.") == 1

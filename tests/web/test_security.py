@@ -1,0 +1,87 @@
+"""CSRF on every form, a fresh session at sign-in, owners only, and a limit on guessing passwords."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from tests.conftest import Database
+from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
+from vrm.accounts.models import WebSession
+
+FORMS = [
+    ("/signup", {"email": "csrf@example.org", "password": PASSWORD, "confirm": PASSWORD}),
+    ("/signin", {"email": "csrf@example.org", "password": PASSWORD}),
+    ("/signout", {}),
+    ("/account/password", {"current_password": PASSWORD, "new_password": "x" * 20, "confirm": "x" * 20}),
+]
+
+
+def test_every_form_refuses_a_post_without_its_csrf_token(client: FlaskClient) -> None:
+    sign_up(client, "csrf-owner@example.org")
+    for path, data in FORMS:
+        response = client.post(path, data=data)
+        assert response.status_code == 400, path
+        assert "This form expired" in response.get_data(as_text=True), path
+    assert client.get("/account").status_code == 200  # still signed in: the sign-out was refused too
+
+
+def test_a_forged_csrf_token_is_refused(client: FlaskClient) -> None:
+    response = client.post(
+        "/signin", data={"email": "a@example.org", "password": "p", "csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+
+
+def session_cookie(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie("session")
+    return None if cookie is None else cookie.value
+
+
+def test_signing_in_replaces_the_session_so_a_planted_one_is_useless(app: Flask) -> None:
+    victim, attacker = app.test_client(), app.test_client()
+    sign_up(victim, "fixation@example.org")
+    victim.post("/signout", data={"csrf_token": csrf_token(victim, "/account")})
+    csrf_token(attacker, "/signin")  # the attacker gets a pre-sign-in session...
+    planted = session_cookie(attacker)
+    assert planted is not None
+    victim.set_cookie("session", planted)  # ...and plants it in the victim's browser
+    post_form(victim, "/signin", {"email": "fixation@example.org", "password": PASSWORD})
+    assert session_cookie(victim) != planted
+    assert victim.get("/account").status_code == 200
+    assert attacker.get("/account").status_code == 302
+
+
+def test_a_customer_cannot_end_another_customers_session(app: Flask, database: Database) -> None:
+    alice, bob = app.test_client(), app.test_client()
+    sign_up(alice, "alice@example.org")
+    with database.sessions() as session:
+        alice_session = session.scalars(select(WebSession)).one()  # the only session so far
+    sign_up(bob, "bob@example.org")
+    response = post_form(bob, f"/account/sessions/{alice_session.id}/end", {}, token_from="/account")
+    assert response.status_code == 404
+    assert alice.get("/account").status_code == 200
+
+
+def test_ending_a_session_by_a_non_uuid_is_not_found(client: FlaskClient) -> None:
+    sign_up(client, "odd@example.org")
+    assert post_form(client, "/account/sessions/not-a-uuid/end", {}, token_from="/account").status_code == 404
+
+
+def test_sign_in_attempts_are_limited_per_client(client: FlaskClient) -> None:
+    statuses = [
+        post_form(client, "/signin", {"email": "guess@example.org", "password": f"guess {n}"}).status_code
+        for n in range(12)
+    ]
+    assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+    page = post_form(client, "/signin", {"email": "guess@example.org", "password": "again"})
+    assert "Too many attempts" in page.get_data(as_text=True) and page.headers.get("Retry-After")
+
+
+def test_session_cookie_is_http_only_and_same_site(client: FlaskClient) -> None:
+    response = sign_up(client, "cookie@example.org")
+    header = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
+    assert re.search(r"HttpOnly", header) and re.search(r"SameSite=Lax", header)

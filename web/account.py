@@ -1,0 +1,71 @@
+"""The signed-in customer's account: their sessions and their password."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import login_required
+from werkzeug.wrappers import Response
+
+from vrm.accounts.customers import change_password
+from vrm.accounts.models import Customer
+from vrm.accounts.sessions import end_other_sessions, end_session, list_sessions
+from vrm.errors import ValidationError
+from vrm.serving.request_scope import db_session, runtime
+from vrm.vault.keys import open_vault
+from vrm.vault.profile import get_profile
+from web.forms import ChangePasswordForm, ConfirmForm, show_errors
+from web.login import signed_in
+
+account = Blueprint("account", __name__, url_prefix="/account")
+
+
+@account.get("")
+@login_required  # type: ignore[untyped-decorator]
+def overview() -> str:
+    return _page(ChangePasswordForm())
+
+
+@account.post("/password")
+@login_required  # type: ignore[untyped-decorator]
+def password() -> tuple[str, int] | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        me = signed_in()
+        customer = db_session().get(Customer, me.customer_id)
+        assert customer is not None  # a signed-in session belongs to an existing customer (cascade)
+        try:
+            change_password(
+                db_session(),
+                customer=customer,
+                current=form.current_password.data,
+                new=form.new_password.data,
+            )
+        except ValidationError as error:
+            show_errors(form, error.errors)
+        else:
+            end_other_sessions(db_session(), customer_id=me.customer_id, keep=me.session_id)
+            flash("Your password is changed, and every other session is signed out.")
+            return redirect(url_for("account.overview"))
+    return _page(form), 422
+
+
+@account.post("/sessions/<session_id>/end")
+@login_required  # type: ignore[untyped-decorator]
+def end(session_id: str) -> Response:
+    if ConfirmForm().validate_on_submit():
+        end_session(db_session(), customer_id=signed_in().customer_id, session_id=session_id)
+        flash("That session is signed out.")
+    return redirect(url_for("account.overview"))
+
+
+def _page(password_form: ChangePasswordForm) -> str:
+    me = signed_in()
+    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=me.customer_id)
+    return render_template(
+        "account.html",
+        profile=get_profile(db_session(), vault=vault),
+        password_form=password_form,
+        sessions=list_sessions(db_session(), vault=vault),
+        current_session=me.session_id,
+        confirm=ConfirmForm(),
+    )

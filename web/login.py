@@ -1,0 +1,42 @@
+"""Who is signed in: flask-login over the revocable server-side sessions of `vrm.accounts.sessions`."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import LoginManager, UserMixin, current_user
+
+from vrm.accounts.sessions import resume_session
+from vrm.serving.request_scope import db_session
+
+
+@dataclass
+class SignedIn(UserMixin):  # type: ignore[misc]
+    """The signed-in customer as the web sees them: their id, and which session is theirs."""
+
+    customer_id: uuid.UUID
+    session_id: uuid.UUID
+    token: str
+
+    def get_id(self) -> str:
+        # What flask-login keeps in the signed cookie: the session's token, checked on every request.
+        return self.token
+
+
+def install(app: Flask) -> None:
+    manager = LoginManager(app)
+    manager.login_view = "auth.signin"
+    manager.login_message = "Please sign in to see that page."
+    manager.session_protection = None  # sessions are server-side and revocable; no IP/agent pinning
+
+    @manager.user_loader  # type: ignore[untyped-decorator]
+    def load(token: str) -> SignedIn | None:
+        row = resume_session(db_session(), token=token)
+        return None if row is None else SignedIn(row.customer_id, row.id, token)
+
+
+def signed_in() -> SignedIn:
+    user: SignedIn = current_user._get_current_object()
+    return user
