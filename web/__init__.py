@@ -13,6 +13,9 @@ from web import login
 from web.account import account
 from web.auth import auth
 from web.devices import describe
+from web.forms import error_items
+from web.history import history
+from web.profile import profile
 from web.views import pages
 
 # Sign-in and sign-up attempts per client address (ASVS 2.2.1); a shared Redis keeps them across workers.
@@ -40,6 +43,6 @@ def install(app: Flask, settings: Settings) -> None:
     limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
     app.extensions["web_limiter"] = limiter
     login.install(app)
-    app.jinja_env.globals["describe_device"] = describe
-    for blueprint in (pages, auth, account):
+    app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
+    for blueprint in (pages, auth, account, history, profile):
         app.register_blueprint(blueprint)

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from vrm.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 
 PASSWORD_HINT = f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one."
+RATINGS = [(1, "1: very poor"), (2, "2: poor"), (3, "3: fair"), (4, "4: good"), (5, "5: excellent")]
 PASSWORD_LENGTH = f"Use at least {MIN_LENGTH} characters (and at most {MAX_LENGTH})."
 
 
@@ -46,6 +61,18 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A form with nothing but its CSRF token: for buttons that change something (sign out, end session)."""
 
 
+def error_items(form: Form) -> list[tuple[str, str, str]]:
+    """Every field error of a form, nested lists included, as (field id, label, message) for a summary."""
+    items: list[tuple[str, str, str]] = []
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field.entries:
+                items += error_items(entry.form)
+        elif field.errors and field.name != "csrf_token" and not isinstance(field.errors, dict):
+            items.append((field.id, field.label.text, " ".join(field.errors)))
+    return items
+
+
 def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
     """Attach a service's field errors to the form fields of the same name (others to the whole form)."""
     for name, message in errors.items():
@@ -54,3 +81,69 @@ def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
             field.errors = [*field.errors, message[0].upper() + message[1:] + "."]
         else:
             form.form_errors.append(f"{name}: {message}")
+
+
+class TimelineFilterForm(FlaskForm):  # type: ignore[misc]
+    """The timeline's filters: a GET form (it changes nothing), so it carries no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    business = SelectField("Company", choices=[], validate_choice=False)
+    channel = SelectField("Channel", choices=[], validate_choice=False)
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+
+class FeedbackForm(FlaskForm):  # type: ignore[misc]
+    rating = RadioField(
+        "Your rating",
+        choices=[SelectChoice(str(n), label) for n, label in RATINGS],
+        validators=[InputRequired("Choose a rating from 1 to 5.")],
+    )
+    comment = TextAreaField("Comment (optional)", validators=[Length(max=2000)])
+
+
+class NoteForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(
+        "Your note", validators=[Length(max=5000)], description="Only you can see your notes."
+    )
+
+
+class EmailEntry(Form):  # type: ignore[misc]
+    address = EmailField("Email address")
+    label = StringField("Label", description="For example home or work")
+
+
+class PhoneEntry(Form):  # type: ignore[misc]
+    number = TelField("Phone number", description="With the country code, e.g. +44 20 7946 0958")
+    label = StringField("Label")
+
+
+class AddressEntry(Form):  # type: ignore[misc]
+    lines = TextAreaField("Street address", description="One line per row")
+    locality = StringField("Town or city")
+    region = StringField("Region")
+    postal_code = StringField("Postal code")
+    country = StringField("Country code", description="Two letters, e.g. GB")
+    label = StringField("Label")
+
+
+MAX_ROWS = 21  # the vault keeps at most 20 of each, plus the free row for adding one
+
+
+class ProfileForm(FlaskForm):  # type: ignore[misc]
+    """The profile as a form; the rules (valid email, phone, dates...) are checked by the vault service."""
+
+    given_name = StringField("Given name")
+    family_name = StringField("Family name")
+    display_name = StringField("Name to show")
+    emails = FieldList(FormField(EmailEntry), min_entries=1, max_entries=MAX_ROWS)
+    primary_email = IntegerField("Primary email", validators=[Optional()])
+    phones = FieldList(FormField(PhoneEntry), min_entries=1, max_entries=MAX_ROWS)
+    primary_phone = IntegerField("Primary phone", validators=[Optional()])
+    addresses = FieldList(FormField(AddressEntry), min_entries=1, max_entries=MAX_ROWS)
+    primary_address = IntegerField("Primary address", validators=[Optional()])
+    language = StringField("Language", description="e.g. en, fr, pt-BR")
+    locale = StringField("Region format", description="e.g. en-GB, fr-FR")
+    birth_date = DateField("Date of birth", validators=[Optional()])

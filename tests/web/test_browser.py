@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from tests.conftest import Database
 from tests.web.browser import (
     PHONE,
     axe_violations,
@@ -22,6 +23,7 @@ from tests.web.browser import (
     screenshot,
 )
 from tests.web.conftest import PASSWORD
+from tests.web.test_history import seed_history
 
 
 @pytest.fixture
@@ -62,6 +64,17 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     assert page.get_by_text("This browser").is_visible()
     check_page(page, "account")
 
+    page.get_by_role("link", name="Profile").click()
+    page.get_by_label("Given name").fill("Ada")
+    page.get_by_label("Family name").fill("Lovelace")
+    page.locator("#phones-0-number").fill("+44 20 7946 0958")
+    page.get_by_role("button", name="Save profile").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Your profile is saved.").is_visible()
+    assert page.get_by_label("Given name").input_value() == "Ada"
+    assert page.locator("#phones-0-number").input_value() == "+442079460958"
+    check_page(page, "profile")
+
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(base + "/signin")
     check_page(page, "signin")
@@ -83,3 +96,32 @@ def test_keyboard_alone_reaches_and_submits_sign_in(browser_page: tuple[Any, str
     page.keyboard.press("Enter")
     page.wait_for_load_state()
     assert page.get_by_role("alert").inner_text().count("The email or password is not right.") == 1
+
+
+def test_a_customer_rates_an_interaction_and_follows_a_journey(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    page.goto(base + "/signup")
+    page.get_by_label("Email").fill("reviewer@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my vault").click()
+    page.wait_for_url(base + "/account")
+    seed_history(app, database, "reviewer@example.org")
+
+    page.get_by_role("link", name="History").click()
+    page.wait_for_url(base + "/history")
+    check_page(page, "history")
+    call = page.locator("li.card", has_text="Engineer booked")
+    call.get_by_text("Rate this").click()
+    call.get_by_label("5: excellent").check()
+    call.get_by_label("Comment (optional)").fill("Came the next morning.")
+    call.get_by_role("button", name="Save rating").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Your rating is saved").is_visible()
+    assert page.locator("li.card", has_text="Engineer booked").get_by_text("5 out of 5").is_visible()
+
+    page.locator("li.card", has_text="Boiler broke").get_by_role("link", name="See the whole journey").click()
+    assert page.get_by_text("Started on chat, continued by phone call.").is_visible()
+    check_page(page, "journey")

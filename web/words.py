@@ -1,0 +1,37 @@
+"""Plain words for the vault's vocabulary, as the customer reads it."""
+
+from __future__ import annotations
+
+CHANNELS = {
+    "email": "Email",
+    "sms": "Text message",
+    "voice": "Phone call",
+    "chat": "Chat",
+    "post": "Post",
+    "push": "App notification",
+    "social": "Social media",
+}
+PURPOSES = {
+    "service": "Service messages",
+    "marketing": "Marketing",
+    "surveys": "Surveys and feedback",
+    "research": "Research",
+    "partners": "Offers from partners",
+}
+
+
+def direction(direction: str, business: str) -> str:
+    return f"You contacted {business}" if direction == "inbound" else f"{business} contacted you"
+
+
+def journey_summary(channels: list[str]) -> str:
+    """'Started on chat, continued by phone call and email': the path of one issue across channels."""
+    path = [channel for index, channel in enumerate(channels) if index == 0 or channels[index - 1] != channel]
+    if not path:
+        return "No interactions yet."
+    words = [CHANNELS.get(channel, channel).lower() for channel in path]
+    if len(words) == 1:
+        return f"Started and stayed on {words[0]}."
+    rest = words[1:]
+    continued = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
+    return f"Started on {words[0]}, continued by {continued}."
