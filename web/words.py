@@ -35,3 +35,13 @@ def journey_summary(channels: list[str]) -> str:
     rest = words[1:]
     continued = rest[0] if len(rest) == 1 else ", ".join(rest[:-1]) + " and " + rest[-1]
     return f"Started on {words[0]}, continued by {continued}."
+
+
+CATEGORIES = {
+    "profile": ("Your name and language", "Names, language and region format."),
+    "contact": ("How to reach you", "Email addresses, phone numbers and postal addresses."),
+    "preferences": ("Your contact preferences", "What a company may send you, when and how often."),
+    "interactions": ("Your history with them", "The interactions you had with that company."),
+    "feedback": ("Your ratings and comments", "What you thought of that company's service."),
+}
+PERIODS = {"day": "a day", "week": "a week", "month": "a month"}

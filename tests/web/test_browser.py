@@ -75,6 +75,16 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     assert page.locator("#phones-0-number").input_value() == "+442079460958"
     check_page(page, "profile")
 
+    page.get_by_role("link", name="Preferences").click()
+    page.get_by_label("Email: Marketing").check()
+    page.get_by_label("No contact at all during these hours").check()
+    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_role("button", name="Save preferences").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Your preferences are saved.").is_visible()
+    assert page.get_by_label("Email: Marketing").is_checked()
+    check_page(page, "preferences")
+
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(base + "/signin")
     check_page(page, "signin")

@@ -1,0 +1,119 @@
+"""The customer's contact and sharing preferences: the rules every company must follow."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from vrm.errors import ValidationError
+from vrm.serving.request_scope import db_session, runtime
+from vrm.vault.keys import open_vault
+from vrm.vault.preferences import Preferences, get_preferences, update_preferences
+from vrm.vault.seal import CustomerVault
+from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
+from web import words
+from web.forms import ConfirmForm
+from web.login import signed_in
+
+preferences = Blueprint("preferences", __name__, url_prefix="/preferences")
+TIME_ZONES = sorted(available_timezones())
+
+
+def _vault() -> CustomerVault:
+    return open_vault(db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id)
+
+
+@preferences.get("")
+@login_required  # type: ignore[untyped-decorator]
+def show() -> str:
+    return _page(_values_of(get_preferences(db_session(), vault=_vault())), {})
+
+
+@preferences.post("")
+@login_required  # type: ignore[untyped-decorator]
+def save() -> Response | tuple[str, int]:
+    if not ConfirmForm().validate_on_submit():
+        return _page(_values_of(get_preferences(db_session(), vault=_vault())), {}), 400
+    submitted = _from_form(request.form)
+    try:
+        update_preferences(db_session(), vault=_vault(), changes=submitted)
+    except ValidationError as error:
+        return _page(submitted, error.errors), 422
+    flash("Your preferences are saved. Every company must follow them from now on.")
+    return redirect(url_for("preferences.show"))
+
+
+def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
+    return render_template(
+        "preferences.html",
+        values=values,
+        errors=errors,
+        words=words,
+        channels=CHANNELS,
+        purposes=PURPOSES,
+        categories=DATA_CATEGORIES,
+        periods=FREQUENCY_PERIODS,
+        time_zones=TIME_ZONES,
+        confirm=ConfirmForm(),
+        input_id=_input_id,
+    )
+
+
+def _input_id(error_key: str) -> str:
+    """The id of the input a service error is about: `quiet_hours.start` is `quiet_start`, and so on."""
+    parts = error_key.split(".")
+    if parts[0] == "quiet_hours" and len(parts) == 2:
+        return f"quiet_{parts[1]}"
+    if parts[0] == "frequency_caps" and len(parts) == 3:
+        return f"cap-{parts[1]}-{parts[2]}"
+    if parts[0] == "contact" and len(parts) == 3:
+        return f"contact-{parts[1]}-{parts[2]}"
+    if parts[0] == "data_sharing" and len(parts) == 2:
+        return f"share-{parts[1]}"
+    return parts[0]
+
+
+def _values_of(current: Preferences) -> dict[str, Any]:
+    return {
+        "contact": current.contact,
+        "quiet_hours": current.quiet_hours,
+        "frequency_caps": current.frequency_caps,
+        "preferred_channel": current.preferred_channel,
+        "preferred_language": current.preferred_language,
+        "data_sharing": current.data_sharing,
+    }
+
+
+def _from_form(form: MultiDict[str, str]) -> dict[str, Any]:
+    """The whole preferences as the service takes them (an unchecked box sends nothing: it means no)."""
+    quiet = None
+    if form.get("quiet_hours") == "on":
+        quiet = {
+            "start": form.get("quiet_start", ""),
+            "end": form.get("quiet_end", ""),
+            "time_zone": form.get("quiet_time_zone", ""),
+        }
+    caps: dict[str, Any] = {}
+    for channel in CHANNELS:
+        limit = form.get(f"cap-{channel}-limit", "").strip()
+        caps[channel] = (
+            None
+            if not limit
+            else {
+                "limit": int(limit) if limit.isdigit() else limit,
+                "period": form.get(f"cap-{channel}-period", ""),
+            }
+        )
+    return {
+        "contact": {c: {p: form.get(f"contact-{c}-{p}") == "on" for p in PURPOSES} for c in CHANNELS},
+        "quiet_hours": quiet,
+        "frequency_caps": caps,
+        "preferred_channel": form.get("preferred_channel") or None,
+        "preferred_language": form.get("preferred_language", "").strip() or None,
+        "data_sharing": {category: form.get(f"share-{category}") == "on" for category in DATA_CATEGORIES},
+    }
