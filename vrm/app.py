@@ -66,19 +66,11 @@ def _answer_errors(app: Flask) -> None:
     def domain_error(error: VrmError) -> Response | tuple[str, int]:
         if error.status >= 500:
             log.error("request failed: %s", error.code, exc_info=error)
-        return (
-            problems.from_domain(error)
-            if is_json_path(request.path)
-            else error_page(error.status, error)
-        )
+        return problems.from_domain(error) if is_json_path(request.path) else error_page(error.status, error)
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
-        return (
-            problems.from_http(error)
-            if is_json_path(request.path)
-            else http_error_page(error)
-        )
+        return problems.from_http(error) if is_json_path(request.path) else http_error_page(error)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response | tuple[str, int]:

@@ -15,6 +15,7 @@ from web.auth import auth
 from web.devices import describe
 from web.forms import error_items
 from web.history import history
+from web.mydata import mydata
 from web.preferences import preferences
 from web.profile import profile
 from web.views import pages
@@ -45,5 +46,5 @@ def install(app: Flask, settings: Settings) -> None:
     app.extensions["web_limiter"] = limiter
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
-    for blueprint in (pages, auth, account, history, profile, preferences):
+    for blueprint in (pages, auth, account, mydata, history, profile, preferences):
         app.register_blueprint(blueprint)

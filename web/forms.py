@@ -147,3 +147,11 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
     language = StringField("Language", description="e.g. en, fr, pt-BR")
     locale = StringField("Region format", description="e.g. en-GB, fr-FR")
     birth_date = DateField("Date of birth", validators=[Optional()])
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Enter your password to confirm.")],
+        description="We ask again because this cannot be undone.",
+    )

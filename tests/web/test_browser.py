@@ -6,7 +6,9 @@ Every page on the way is scanned with axe-core (no serious or critical violation
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,6 +94,17 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/account")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download everything (JSON)").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    assert exported["format"] == "vrm-export/1" and exported["profile"]["given_name"] == "Ada"
+
+    page.get_by_role("link", name="Delete my vault…").click()
+    check_page(page, "delete-account")
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Delete my vault for good").click()
+    assert page.get_by_role("heading", name="Your vault is deleted").is_visible()
 
 
 def test_keyboard_alone_reaches_and_submits_sign_in(browser_page: tuple[Any, str]) -> None:

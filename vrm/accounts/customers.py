@@ -12,7 +12,7 @@ from vrm import validation as v
 from vrm.accounts.models import Customer
 from vrm.accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 from vrm.crypto.keyring import KeyRing
-from vrm.errors import AuthenticationFailed, Conflict, NotFound
+from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
 from vrm.vault.preferences import create_preferences
 from vrm.vault.profile import create_profile
@@ -126,3 +126,13 @@ def change_password(session: Session, *, customer: Customer, current: str, new: 
     problems.check()
     customer.password_hash = hash_password(new)
     session.flush()
+
+
+def confirm_password(customer: Customer, password: str) -> None:
+    """Re-authenticate before something irreversible.
+
+    Raises:
+        ValidationError: the password is not the customer's (`password`).
+    """
+    if not verify_password(customer.password_hash, password if v.is_text(password) else ""):
+        raise ValidationError({"password": "is not your password"})
