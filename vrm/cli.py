@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -111,7 +112,9 @@ def keys_init(if_missing: bool) -> None:
         )
 
 
-def _with_progress(job: Callable[[Callable[[int, int], None]], Any]) -> Any:
+def _with_progress(
+    job: Callable[[Callable[[int, int], None]], Any], label: str = "re-wrapping data keys"
+) -> Any:
     """Run a batch job, drawing its (done, total) progress as a bar on stderr."""
     bar: Any = None
     shown = 0
@@ -119,9 +122,7 @@ def _with_progress(job: Callable[[Callable[[int, int], None]], Any]) -> Any:
     def update(done: int, total: int) -> None:
         nonlocal bar, shown
         if bar is None:
-            bar = click.progressbar(
-                length=max(total, 1), label="re-wrapping data keys", file=sys.stderr, show_pos=True
-            )
+            bar = click.progressbar(length=max(total, 1), label=label, file=sys.stderr, show_pos=True)
             bar.__enter__()
         bar.length = max(total, 1)
         bar.update(done - shown)
@@ -243,6 +244,38 @@ def _read_password() -> str:
     if not line:
         raise click.ClickException("--password-stdin given but standard input is empty")
     return line.rstrip("\r\n")
+
+
+@cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--password-stdin", is_flag=True, help="Read the new account's password from standard input.")
+@click.option(
+    "--create-businesses", is_flag=True, help="Register companies the export names but this instance lacks."
+)
+def import_(file: Any, password_stdin: bool, create_businesses: bool) -> None:
+    """Import a vrm-export/1 FILE (a customer's download) as a new customer, all or nothing."""
+    from vrm.vault.importer import import_vault
+
+    try:
+        document = json.loads(file.read())
+    except (ValueError, UnicodeDecodeError) as error:
+        raise click.ClickException(f"{file.name} is not a JSON document: {error}") from None
+    password = _read_password() if password_stdin else None
+    runtime = _runtime()
+
+    def run(progress: Callable[[int, int], None]) -> Any:
+        with runtime.sessions.begin() as session:
+            return import_vault(
+                session,
+                keyring=runtime.keyring,
+                document=document,
+                password=password,
+                create_businesses=create_businesses,
+                on_progress=progress,
+            )
+
+    customer = _with_progress(run, label="importing interactions")
+    click.echo(f"customer {customer.id} imported")
 
 
 @cli.group()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -112,7 +113,7 @@ def count(database: Database, model: type[Customer] | type[Business]) -> int:
 def test_top_level_help_lists_every_command_group(offline: Vrm) -> None:
     listed = offline.ok("--help")
     commands = set(re.findall(r"^  (\S+)", listed.split("Commands:")[1], flags=re.MULTILINE))
-    assert {"db", "demo", "serve", "customers", "businesses", "keys"} <= commands
+    assert {"db", "demo", "serve", "customers", "businesses", "keys", "import"} <= commands
 
 
 @pytest.mark.parametrize(
@@ -133,6 +134,7 @@ def test_top_level_help_lists_every_command_group(offline: Vrm) -> None:
         "businesses create",
         "demo",
         "serve",
+        "import",
     ],
 )
 def test_every_command_answers_help(offline: Vrm, command: str) -> None:
@@ -388,3 +390,60 @@ def test_old_key_retired_after_rotation_is_gone_and_data_still_opens(
 def test_primary_key_cannot_be_retired(rotated: Vrm) -> None:
     assert_one_line_error(rotated("keys", "retire", "2"), "key 2", "primary")
     assert set(KeyRing.load(rotated.ring).keys) == {1, 2}
+
+
+# --- import -----------------------------------------------------------------------------------------
+
+
+def test_import_creates_the_customer_from_an_export_file(
+    ready: Vrm, database: Database, tmp_path: Path
+) -> None:
+    ready.ok("businesses", "create", "tea-merchants")
+    export = tmp_path / "export.json"
+    export.write_text(
+        json.dumps(
+            {
+                "format": "vrm-export/1",
+                "account": {"email": "moved@example.org"},
+                "profile": {"given_name": "Mo"},
+                "preferences": {},
+                "interactions": [
+                    {
+                        "business": "tea-merchants",
+                        "channel": "chat",
+                        "direction": "inbound",
+                        "occurred_at": "2026-02-01T09:00:00+00:00",
+                        "subject": "Where is my tea?",
+                    }
+                ],
+            }
+        )
+    )
+    out = ready.ok("import", str(export), "--password-stdin", stdin="a long imported passphrase\n")
+    assert out.startswith("customer ") and out.strip().endswith(" imported")
+    with database.sessions() as session:
+        assert authenticate(
+            session,
+            keyring=KeyRing.load(ready.ring),
+            email="moved@example.org",
+            password="a long imported passphrase",
+        )
+
+
+def test_import_refuses_a_broken_file_in_one_line(ready: Vrm, database: Database, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert_one_line_error(ready("import", str(broken)), "is not a JSON document")
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(
+        json.dumps(
+            {
+                "format": "vrm-export/1",
+                "account": {"email": "x@example.org"},
+                "profile": {"birth_date": "soon"},
+                "preferences": {},
+            }
+        )
+    )
+    assert_one_line_error(ready("import", str(wrong)), "profile.birth_date")
+    assert count(database, Customer) == 0

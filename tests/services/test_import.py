@@ -1,0 +1,121 @@
+"""An export re-imports into another instance and exports back the same; a bad document imports nothing."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from tests import factories
+from tests.conftest import Database
+from vrm.accounts.customers import authenticate
+from vrm.crypto.keyring import KeyRing
+from vrm.demo import load_demo
+from vrm.errors import Conflict, ValidationError
+from vrm.models import Customer
+from vrm.vault.export import export_vault
+from vrm.vault.importer import import_vault
+from vrm.vault.keys import open_vault
+
+DEMO = "demo@vrm.example"
+
+
+def demo_export(database: Database, ring: KeyRing) -> dict[str, Any]:
+    with database.sessions.begin() as session:
+        load_demo(session, keyring=ring)
+    with database.sessions() as session:
+        customer = session.scalars(select(Customer)).one()
+        return export_vault(
+            session, vault=open_vault(session, keyring=ring, customer_id=customer.id), login_email=DEMO
+        )
+
+
+def comparable(document: dict[str, Any]) -> dict[str, Any]:
+    """What must survive the trip: everything but ids, export and feedback times (new on the new instance)."""
+    clean = copy.deepcopy(document)
+    clean.pop("exported_at")
+    titles = {j["id"]: j["title"] for j in clean.pop("journeys")}
+    for item in clean["interactions"]:
+        item.pop("id")
+        item["journey"] = titles.get(item.pop("journey_id"))
+        if item["feedback"]:
+            item["feedback"].pop("at")
+    return clean
+
+
+def test_an_export_reimports_elsewhere_and_exports_back_the_same(database: Database, tmp_path: Any) -> None:
+    source = KeyRing.generate("development")
+    original = demo_export(database, source)
+    other_ring = KeyRing.generate("development")  # another instance: its own keys and database schema
+    with database.sessions.begin() as session:
+        session.execute(Customer.__table__.delete())  # the target starts without this customer
+        customer = import_vault(
+            session, keyring=other_ring, document=original, password="imported passphrase"
+        )
+    with database.sessions() as session:
+        vault = open_vault(session, keyring=other_ring, customer_id=customer.id)
+        again = export_vault(session, vault=vault, login_email=DEMO)
+        assert authenticate(session, keyring=other_ring, email=DEMO, password="imported passphrase")
+    assert comparable(again) == comparable(original)
+    assert len(original["interactions"]) == 8 and original["business_preferences"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "field"),
+    [
+        (lambda d: d.update(format="other/1"), "format"),
+        (lambda d: d["interactions"][2].update(channel="pigeon"), "interactions[2].channel"),
+        (lambda d: d["interactions"][0].update(feedback={"rating": 9}), "interactions[0].rating"),
+        (lambda d: d["profile"].update(birth_date="tomorrow"), "profile.birth_date"),
+        (lambda d: d["interactions"][1].update(business="unknown-company"), "business"),
+        (lambda d: d.update(interactions="all of them"), "interactions"),
+        (lambda d: d.update(account=None), "account"),
+    ],
+)
+def test_a_bad_document_is_refused_by_path_and_imports_nothing(
+    database: Database, damage: Any, field: str
+) -> None:
+    ring = KeyRing.generate("development")
+    document = demo_export(database, ring)
+    with database.sessions.begin() as session:
+        session.execute(Customer.__table__.delete())
+    damage(document)
+    with pytest.raises(ValidationError) as raised, database.sessions.begin() as session:
+        import_vault(session, keyring=ring, document=document)
+    assert field in raised.value.errors, raised.value.errors
+    with database.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 0
+
+
+def test_importing_an_existing_account_is_a_conflict(session: Any, keyring: KeyRing) -> None:
+    factories.customer(session, keyring, email="taken@example.org")
+    document = {
+        "format": "vrm-export/1",
+        "account": {"email": "taken@example.org"},
+        "profile": {},
+        "preferences": {},
+    }
+    with pytest.raises(Conflict):
+        import_vault(session, keyring=keyring, document=document)
+
+
+def test_unknown_companies_are_created_only_when_asked(session: Any, keyring: KeyRing) -> None:
+    document = {
+        "format": "vrm-export/1",
+        "account": {"email": "new@example.org"},
+        "profile": {},
+        "preferences": {},
+        "interactions": [
+            {
+                "business": "brand-new-shop",
+                "channel": "email",
+                "direction": "inbound",
+                "occurred_at": "2026-01-05T10:00:00+00:00",
+                "subject": "Hello",
+            }
+        ],
+    }
+    customer = import_vault(session, keyring=keyring, document=document, create_businesses=True)
+    assert customer.id is not None

@@ -1,0 +1,167 @@
+"""Import a `vrm-export/1` document as a new customer: all of it, or nothing (one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vrm import validation as v
+from vrm.accounts.businesses import create_business, list_businesses
+from vrm.accounts.customers import create_customer
+from vrm.accounts.models import Customer
+from vrm.crypto.keyring import KeyRing
+from vrm.errors import ValidationError
+from vrm.vault.export import FORMAT
+from vrm.vault.interactions import add_interaction, record_feedback, start_journey, update_interaction
+from vrm.vault.keys import open_vault
+from vrm.vault.preferences import set_override, update_preferences
+from vrm.vault.profile import update_profile
+from vrm.vault.seal import CustomerVault
+
+Progress = Callable[[int, int], None]
+
+
+def import_vault(
+    session: Session,
+    *,
+    keyring: KeyRing,
+    document: Any,
+    password: str | None = None,
+    create_businesses: bool = False,
+    on_progress: Progress = lambda done, total: None,
+) -> Customer:
+    """Create a customer from an export and fill their vault; the caller commits only if this returns.
+
+    Raises:
+        ValidationError: the document is not `vrm-export/1`, or a value in it is invalid (named by its path),
+            or it names companies this instance does not know (unless `create_businesses`).
+        Conflict: an account with the document's email exists.
+    """
+    document = v.require_object(document, "document")
+    if document.get("format") != FORMAT:
+        raise ValidationError({"format": f"must be {FORMAT}"})
+    businesses = _businesses(session, document, create=create_businesses)
+    account = v.require_object(document.get("account"), "account")
+    customer = create_customer(session, keyring=keyring, email=_value(account, "email"), password=password)
+    vault = open_vault(session, keyring=keyring, customer_id=customer.id)
+    _under(
+        "profile",
+        lambda: update_profile(session, vault=vault, changes=v.require_object(document.get("profile"))),
+    )
+    _under(
+        "preferences",
+        lambda: update_preferences(
+            session, vault=vault, changes=v.require_object(document.get("preferences"))
+        ),
+    )
+    for handle, settings in v.require_object(document.get("business_preferences") or {}).items():
+        _under(
+            f"business_preferences.{handle}",
+            partial(set_override, session, vault=vault, business_id=businesses[handle], settings=settings),
+        )
+    journeys = _journeys(session, vault, document.get("journeys") or [])
+    _interactions(session, vault, document.get("interactions") or [], businesses, journeys, on_progress)
+    return customer
+
+
+def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) -> dict[str, uuid.UUID]:
+    """Map every company handle the document uses to this instance's company."""
+    known = {business.name: business.id for business in list_businesses(session)}
+    used = {item.get("business") for item in document.get("interactions") or [] if isinstance(item, dict)}
+    used |= set(document.get("business_preferences") or {})
+    missing = sorted(str(handle) for handle in used - set(known))
+    if missing and not create:
+        raise ValidationError(
+            {
+                "business": f"unknown on this instance: {', '.join(missing)} "
+                "(register them, or import with --create-businesses)"
+            }
+        )
+    for handle in missing:
+        known[handle] = _under("business", partial(create_business, session, name=handle)).id
+    return known
+
+
+def _journeys(session: Session, vault: CustomerVault, journeys: Any) -> dict[str, uuid.UUID]:
+    """Recreate the journeys under new ids; return old id -> new id."""
+    if not isinstance(journeys, list):
+        raise ValidationError({"journeys": "must be a list"})
+    created = {}
+    for index, journey in enumerate(journeys):
+        item = v.require_object(journey, f"journeys[{index}]")
+        new = _under(
+            f"journeys[{index}]", partial(start_journey, session, vault=vault, title=_value(item, "title"))
+        )
+        created[str(item.get("id"))] = new.id
+    return created
+
+
+def _interactions(
+    session: Session,
+    vault: CustomerVault,
+    items: Any,
+    businesses: dict[str, uuid.UUID],
+    journeys: dict[str, uuid.UUID],
+    on_progress: Progress,
+) -> None:
+    if not isinstance(items, list):
+        raise ValidationError({"interactions": "must be a list"})
+    for index, raw in enumerate(items):
+        item = v.require_object(raw, f"interactions[{index}]")
+        _under(f"interactions[{index}]", partial(_interaction, session, vault, item, businesses, journeys))
+        on_progress(index + 1, len(items))
+
+
+def _interaction(
+    session: Session,
+    vault: CustomerVault,
+    item: Mapping[str, Any],
+    businesses: dict[str, uuid.UUID],
+    journeys: dict[str, uuid.UUID],
+) -> None:
+    value = partial(_value, item)  # values of the document: the services check every one
+    journey = value("journey_id")
+    created = add_interaction(
+        session,
+        vault=vault,
+        business_id=businesses[value("business")],
+        channel=value("channel"),
+        direction=value("direction"),
+        occurred_at=value("occurred_at"),
+        subject=value("subject"),
+        summary=value("summary"),
+        outcome=value("outcome"),
+        # A journey id the document does not define matches no journey of the customer: reported as invalid.
+        journey_id=journeys.get(str(journey), uuid.uuid4()) if journey else None,
+        recorded_by=value("recorded_by") or "business",
+    )
+    feedback = value("feedback")
+    if feedback is not None:
+        feedback = v.require_object(feedback, "feedback")
+        record_feedback(
+            session,
+            vault=vault,
+            interaction_id=created.id,
+            rating=_value(feedback, "rating"),
+            comment=_value(feedback, "comment"),
+        )
+    changes = {"customer_note": value("customer_note"), "hidden": bool(value("hidden"))}
+    update_interaction(session, vault=vault, interaction_id=created.id, changes=changes)
+
+
+def _value(mapping: Mapping[str, Any], key: str) -> Any:
+    return mapping.get(key)
+
+
+def _under(path: str, action: Callable[[], Any]) -> Any:
+    """Run one step, reporting its field errors under their place in the document."""
+    try:
+        return action()
+    except ValidationError as error:
+        raise ValidationError(
+            {f"{path}.{field}": message for field, message in error.errors.items()}
+        ) from None
