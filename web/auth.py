@@ -8,12 +8,14 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
-from vrm.accounts.customers import authenticate, create_customer
+from vrm.accounts.customers import authenticate, create_customer, find_customer, login_email
+from vrm.accounts.resets import check_reset_token, issue_reset_token, reset_password
 from vrm.accounts.sessions import end_session, start_session
 from vrm.errors import AuthenticationFailed, Conflict, ValidationError
+from vrm.outbox import deliver
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.keys import open_vault
-from web.forms import ConfirmForm, SignInForm, SignUpForm, show_errors
+from web.forms import ConfirmForm, ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm, show_errors
 from web.login import SignedIn, signed_in
 
 auth = Blueprint("auth", __name__)
@@ -67,6 +69,64 @@ def signout() -> Response:
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("auth.signin"))
+
+
+RESET_UNAVAILABLE = (
+    "Password reset by email is not available on this server yet. Please contact its operator."
+)
+RESET_SENT = (
+    "If an account uses that email, a link to choose a new password is on its way. It works for 30 minutes."
+)
+
+
+@auth.route("/reset", methods=["GET", "POST"])
+def reset_request() -> str:
+    if runtime().settings.is_production:
+        # Links go out by email, and no mail transport exists yet: say so rather than pretend.
+        return render_template("reset_sent.html", message=RESET_UNAVAILABLE)
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        _send_reset_link(form.email.data)
+        # The same answer whether or not the account exists: the page must not tell who has a vault.
+        return render_template("reset_sent.html", message=RESET_SENT)
+    return render_template("reset_request.html", form=form)
+
+
+@auth.route("/reset/<token>", methods=["GET", "POST"])
+def reset_with_token(token: str) -> str | Response | tuple[str, int]:
+    secret = runtime().settings.secret_key
+    try:
+        check_reset_token(db_session(), secret=secret, token=token)
+    except ValidationError:
+        return render_template("reset_invalid.html"), 400
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(db_session(), secret=secret, token=token, new_password=form.new_password.data)
+        except ValidationError as error:
+            show_errors(form, {"new_password" if k == "password" else k: m for k, m in error.errors.items()})
+        else:
+            flash("Your password is changed, and every session was signed out. Sign in with the new one.")
+            return redirect(url_for("auth.signin"))
+    return render_template("reset_password.html", form=form)
+
+
+def _send_reset_link(email: str) -> None:
+    keyring, settings = runtime().keyring, runtime().settings
+    customer = find_customer(db_session(), keyring=keyring, email=email)
+    if customer is None:
+        return
+    vault = open_vault(db_session(), keyring=keyring, customer_id=customer.id)
+    token = issue_reset_token(customer, secret=settings.secret_key)
+    link = settings.issuer + url_for("auth.reset_with_token", token=token)
+    deliver(
+        settings.instance_dir / "outbox.log",
+        production=settings.is_production,
+        to=login_email(vault, customer),
+        subject="Choose a new password for your VRM vault",
+        body=f"Someone asked to reset the password of your vault. If it was you, open {link} within 30 "
+        "minutes. If not, ignore this message: your password stays as it is.",
+    )
 
 
 def _sign_in(customer_id: object) -> None:

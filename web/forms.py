@@ -155,3 +155,19 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired("Enter your password to confirm.")],
         description="We ask again because this cannot be undone.",
     )
+
+
+class ResetRequestForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
+    new_password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(MIN_LENGTH, MAX_LENGTH, PASSWORD_LENGTH)],
+        description=PASSWORD_HINT,
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
+    )

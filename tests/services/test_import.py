@@ -42,6 +42,8 @@ def comparable(document: dict[str, Any]) -> dict[str, Any]:
         item["journey"] = titles.get(item.pop("journey_id"))
         if item["feedback"]:
             item["feedback"].pop("at")
+    # Interactions at the same instant have no order between them (ties fall to random ids).
+    clean["interactions"].sort(key=lambda item: (item["occurred_at"], item["subject"]))
     return clean
 
 

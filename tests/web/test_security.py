@@ -16,6 +16,10 @@ FORMS = [
     ("/signup", {"email": "csrf@example.org", "password": PASSWORD, "confirm": PASSWORD}),
     ("/signin", {"email": "csrf@example.org", "password": PASSWORD}),
     ("/signout", {}),
+    ("/reset", {"email": "csrf@example.org"}),
+    ("/profile", {"given_name": "Forged"}),
+    ("/preferences", {"contact-email-marketing": "on"}),
+    ("/account/delete", {"password": PASSWORD}),
     ("/account/password", {"current_password": PASSWORD, "new_password": "x" * 20, "confirm": "x" * 20}),
 ]
 
