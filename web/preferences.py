@@ -10,10 +10,19 @@ from flask_login import login_required
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from vrm.accounts.businesses import get_business, list_businesses
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.keys import open_vault
-from vrm.vault.preferences import Preferences, get_preferences, update_preferences
+from vrm.vault.preferences import (
+    Preferences,
+    get_override,
+    get_preferences,
+    list_overrides,
+    preferences_for_business,
+    set_override,
+    update_preferences,
+)
 from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 from web import words
@@ -49,6 +58,7 @@ def save() -> Response | tuple[str, int]:
 
 
 def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
+    overridden = set(list_overrides(db_session(), vault=_vault()))
     return render_template(
         "preferences.html",
         values=values,
@@ -61,7 +71,76 @@ def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
         time_zones=TIME_ZONES,
         confirm=ConfirmForm(),
         input_id=_input_id,
+        companies=list_businesses(db_session()),
+        overridden=overridden,
     )
+
+
+@preferences.get("/companies/<name>")
+@login_required  # type: ignore[untyped-decorator]
+def company(name: str) -> str:
+    business = get_business(db_session(), name=name)
+    vault = _vault()
+    effective = preferences_for_business(db_session(), vault=vault, business_id=business.id)
+    override = get_override(db_session(), vault=vault, business_id=business.id)
+    return render_template(
+        "company_preferences.html",
+        business=business,
+        values=_values_of(effective),
+        has_override=bool(override),
+        words=words,
+        channels=CHANNELS,
+        purposes=PURPOSES,
+        categories=DATA_CATEGORIES,
+        confirm=ConfirmForm(),
+    )
+
+
+@preferences.post("/companies/<name>")
+@login_required  # type: ignore[untyped-decorator]
+def save_company(name: str) -> Response:
+    business = get_business(db_session(), name=name)
+    if ConfirmForm().validate_on_submit():
+        vault = _vault()
+        general = get_preferences(db_session(), vault=vault)
+        chosen = _from_form(request.form)
+        # Store only where this company's rules differ from the general ones, so later general changes
+        # still apply to everything the customer did not single out.
+        settings = {
+            "contact": {
+                c: {
+                    p: chosen["contact"][c][p]
+                    for p in PURPOSES
+                    if chosen["contact"][c][p] != general.contact[c][p]
+                }
+                for c in CHANNELS
+            },
+            "data_sharing": {
+                k: v for k, v in chosen["data_sharing"].items() if v != general.data_sharing.get(k)
+            },
+        }
+        settings = {key: value for key, value in _without_empty(settings).items() if value}
+        set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
+        flash(
+            f"Your rules for {business.display_name} are saved."
+            if settings
+            else f"{business.display_name} follows your general preferences."
+        )
+    return redirect(url_for("preferences.company", name=name))
+
+
+@preferences.post("/companies/<name>/reset")
+@login_required  # type: ignore[untyped-decorator]
+def reset_company(name: str) -> Response:
+    business = get_business(db_session(), name=name)
+    if ConfirmForm().validate_on_submit():
+        set_override(db_session(), vault=_vault(), business_id=business.id, settings={})
+        flash(f"{business.display_name} follows your general preferences again.")
+    return redirect(url_for("preferences.company", name=name))
+
+
+def _without_empty(settings: dict[str, Any]) -> dict[str, Any]:
+    return {key: {k: v for k, v in value.items() if v != {}} for key, value in settings.items()}
 
 
 def _input_id(error_key: str) -> str:

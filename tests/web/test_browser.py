@@ -148,3 +148,11 @@ def test_a_customer_rates_an_interaction_and_follows_a_journey(
     page.locator("li.card", has_text="Boiler broke").get_by_role("link", name="See the whole journey").click()
     assert page.get_by_text("Started on chat, continued by phone call.").is_visible()
     check_page(page, "journey")
+
+    page.get_by_role("link", name="Preferences").click()
+    page.get_by_role("link", name="Fabrikam Bank").click()
+    page.get_by_label("Phone call: Service messages").uncheck()
+    page.get_by_role("button", name="Save rules for Fabrikam Bank").click()
+    assert page.get_by_text("Your rules for Fabrikam Bank are saved.").is_visible()
+    assert not page.get_by_label("Phone call: Service messages").is_checked()
+    check_page(page, "company-preferences")
