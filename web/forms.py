@@ -44,8 +44,9 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
-class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
-    current_password = PasswordField("Current password", validators=[DataRequired()])
+class NewPasswordForm(FlaskForm):  # type: ignore[misc]
+    """A new password, typed twice: for a reset link, and (with the current one) for a change."""
+
     new_password = PasswordField(
         "New password",
         validators=[DataRequired(), Length(MIN_LENGTH, MAX_LENGTH, PASSWORD_LENGTH)],
@@ -55,6 +56,10 @@ class ChangePasswordForm(FlaskForm):  # type: ignore[misc]
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
     )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()])
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
@@ -161,13 +166,4 @@ class ResetRequestForm(FlaskForm):  # type: ignore[misc]
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):  # type: ignore[misc]
-    new_password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(MIN_LENGTH, MAX_LENGTH, PASSWORD_LENGTH)],
-        description=PASSWORD_HINT,
-    )
-    confirm = PasswordField(
-        "Repeat the new password",
-        validators=[DataRequired(), EqualTo("new_password", "The two passwords differ.")],
-    )
+ResetPasswordForm = NewPasswordForm
