@@ -10,11 +10,10 @@ from vrm.accounts.customers import change_password
 from vrm.accounts.models import Customer
 from vrm.accounts.sessions import end_other_sessions, end_session, list_sessions
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.keys import open_vault
+from vrm.serving.request_scope import db_session
 from vrm.vault.profile import get_profile
 from web.forms import ChangePasswordForm, ConfirmForm, show_errors
-from web.login import signed_in
+from web.login import signed_in, signed_in_vault
 
 account = Blueprint("account", __name__, url_prefix="/account")
 
@@ -52,15 +51,14 @@ def password() -> tuple[str, int] | Response:
 @account.post("/sessions/<session_id>/end")
 @login_required  # type: ignore[untyped-decorator]
 def end(session_id: str) -> Response:
-    if ConfirmForm().validate_on_submit():
-        end_session(db_session(), customer_id=signed_in().customer_id, session_id=session_id)
-        flash("That session is signed out.")
+    end_session(db_session(), customer_id=signed_in().customer_id, session_id=session_id)
+    flash("That session is signed out.")
     return redirect(url_for("account.overview"))
 
 
 def _page(password_form: ChangePasswordForm) -> str:
     me = signed_in()
-    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=me.customer_id)
+    vault = signed_in_vault()
     return render_template(
         "account.html",
         profile=get_profile(db_session(), vault=vault),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from vrm.accounts.customers import authenticate, create_customer, find_customer, login_email
@@ -15,7 +15,7 @@ from vrm.errors import AuthenticationFailed, Conflict, ValidationError
 from vrm.outbox import deliver
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.keys import open_vault
-from web.forms import ConfirmForm, ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm, show_errors
+from web.forms import ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm, show_errors
 from web.login import SignedIn, signed_in
 
 auth = Blueprint("auth", __name__)
@@ -63,7 +63,7 @@ def signin() -> str | Response:
 
 @auth.post("/signout")
 def signout() -> Response:
-    if ConfirmForm().validate_on_submit() and not _anonymous():
+    if current_user.is_authenticated:
         end_session(db_session(), customer_id=signed_in().customer_id, session_id=signed_in().session_id)
     logout_user()
     session.clear()
@@ -142,9 +142,3 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("account.overview")
-
-
-def _anonymous() -> bool:
-    from flask_login import current_user
-
-    return bool(current_user.is_anonymous)

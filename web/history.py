@@ -13,20 +13,14 @@ from wtforms.fields.choices import SelectChoice
 
 from vrm.accounts.businesses import list_businesses
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session, runtime
+from vrm.serving.request_scope import db_session
 from vrm.vault import interactions as history_service
-from vrm.vault.keys import open_vault
-from vrm.vault.seal import CustomerVault
 from web import words
 from web.forms import ConfirmForm, FeedbackForm, NoteForm, TimelineFilterForm, show_errors
-from web.login import signed_in
+from web.login import signed_in_vault
 
 history = Blueprint("history", __name__, url_prefix="/history")
 PAGE = 20
-
-
-def _vault() -> CustomerVault:
-    return open_vault(db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id)
 
 
 def _businesses() -> dict[uuid.UUID, str]:
@@ -57,7 +51,7 @@ def _timeline_page(failed: tuple[uuid.UUID, Any] | None = None) -> tuple[str, in
     if status == 200:
         try:
             items = history_service.list_interactions(
-                db_session(), vault=_vault(), limit=PAGE + 1, **_criteria(filters)
+                db_session(), vault=signed_in_vault(), limit=PAGE + 1, **_criteria(filters)
             )
         except ValidationError as error:
             show_errors(filters, error.errors)
@@ -105,7 +99,7 @@ def _criteria(filters: TimelineFilterForm) -> dict[str, Any]:
 @history.get("/journeys/<journey_id>")
 @login_required  # type: ignore[untyped-decorator]
 def journey(journey_id: str) -> str:
-    vault = _vault()
+    vault = signed_in_vault()
     steps = history_service.journey_timeline(db_session(), vault=vault, journey_id=journey_id)  # type: ignore[arg-type]
     titles = {j.id: j.title for j in history_service.list_journeys(db_session(), vault=vault)}
     return render_template(
@@ -127,7 +121,7 @@ def feedback(interaction_id: str) -> Response | tuple[str, int]:
         try:
             history_service.record_feedback(
                 db_session(),
-                vault=_vault(),
+                vault=signed_in_vault(),
                 interaction_id=item,
                 rating=int(form.rating.data),
                 comment=form.comment.data,
@@ -149,7 +143,10 @@ def note(interaction_id: str) -> Response | tuple[str, int]:
     item = _own(interaction_id)
     if form.validate_on_submit():
         history_service.update_interaction(
-            db_session(), vault=_vault(), interaction_id=item, changes={"customer_note": form.note.data}
+            db_session(),
+            vault=signed_in_vault(),
+            interaction_id=item,
+            changes={"customer_note": form.note.data},
         )
         flash("Your note is saved.")
         return _back_to(item)
@@ -160,22 +157,23 @@ def note(interaction_id: str) -> Response | tuple[str, int]:
 @login_required  # type: ignore[untyped-decorator]
 def visibility(interaction_id: str) -> Response:
     item = _own(interaction_id)
-    if ConfirmForm().validate_on_submit():
-        hide = request.form.get("hidden") == "true"
-        history_service.update_interaction(
-            db_session(), vault=_vault(), interaction_id=item, changes={"hidden": hide}
-        )
-        flash("Hidden from your timeline." if hide else "Shown on your timeline again.")
+    hide = request.form.get("hidden") == "true"
+    history_service.update_interaction(
+        db_session(), vault=signed_in_vault(), interaction_id=item, changes={"hidden": hide}
+    )
+    flash("Hidden from your timeline." if hide else "Shown on your timeline again.")
     return _back_to(item)
 
 
 @history.route("/<interaction_id>/delete", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
 def delete(interaction_id: str) -> str | Response:
-    item = history_service.get_interaction(db_session(), vault=_vault(), interaction_id=_own(interaction_id))
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        history_service.delete_interaction(db_session(), vault=_vault(), interaction_id=item.id)
+    item = history_service.get_interaction(
+        db_session(), vault=signed_in_vault(), interaction_id=_own(interaction_id)
+    )
+    form = ConfirmForm()  # only carries the token onto the page; the app checks it on every POST
+    if request.method == "POST":
+        history_service.delete_interaction(db_session(), vault=signed_in_vault(), interaction_id=item.id)
         flash("The interaction is deleted from your history.")
         return redirect(url_for("history.timeline"))
     return render_template(
@@ -185,7 +183,7 @@ def delete(interaction_id: str) -> str | Response:
 
 def _own(interaction_id: str) -> uuid.UUID:
     """The id of one of the signed-in customer's interactions; anything else is a 404, whoever owns it."""
-    history_service.get_interaction(db_session(), vault=_vault(), interaction_id=interaction_id)  # type: ignore[arg-type]
+    history_service.get_interaction(db_session(), vault=signed_in_vault(), interaction_id=interaction_id)  # type: ignore[arg-type]
     return uuid.UUID(interaction_id)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import LoginManager, UserMixin, current_user
 
 from vrm.accounts.sessions import resume_session
-from vrm.serving.request_scope import db_session
+from vrm.serving.request_scope import db_session, runtime
+from vrm.vault.keys import open_vault
+from vrm.vault.seal import CustomerVault
 
 
 @dataclass
@@ -40,3 +42,11 @@ def install(app: Flask) -> None:
 def signed_in() -> SignedIn:
     user: SignedIn = current_user._get_current_object()
     return user
+
+
+def signed_in_vault() -> CustomerVault:
+    """The signed-in customer's vault: its data key is unwrapped once per request, however often asked."""
+    if "vault" not in g:
+        g.vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id)
+    vault: CustomerVault = g.vault
+    return vault

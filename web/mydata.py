@@ -11,11 +11,10 @@ from flask_login import login_required, logout_user
 from vrm.accounts.customers import confirm_password, erase_customer, login_email
 from vrm.accounts.models import Customer
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session, runtime
+from vrm.serving.request_scope import db_session
 from vrm.vault.export import export_vault
-from vrm.vault.keys import open_vault
 from web.forms import DeleteAccountForm, show_errors
-from web.login import signed_in
+from web.login import signed_in, signed_in_vault
 
 mydata = Blueprint("mydata", __name__, url_prefix="/account")
 
@@ -30,7 +29,7 @@ def _customer() -> Customer:
 @login_required  # type: ignore[untyped-decorator]
 def export() -> Response:
     customer = _customer()
-    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=customer.id)
+    vault = signed_in_vault()
     document = export_vault(db_session(), vault=vault, login_email=login_email(vault, customer))
     filename = f"vrm-vault-export-{datetime.now(UTC):%Y%m%d}.json"
     return Response(

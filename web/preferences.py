@@ -12,8 +12,7 @@ from werkzeug.wrappers import Response
 
 from vrm.accounts.businesses import get_business, list_businesses
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.keys import open_vault
+from vrm.serving.request_scope import db_session
 from vrm.vault.preferences import (
     Preferences,
     get_override,
@@ -23,34 +22,27 @@ from vrm.vault.preferences import (
     set_override,
     update_preferences,
 )
-from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 from web import words
 from web.forms import ConfirmForm
-from web.login import signed_in
+from web.login import signed_in_vault
 
 preferences = Blueprint("preferences", __name__, url_prefix="/preferences")
 TIME_ZONES = sorted(available_timezones())
 
 
-def _vault() -> CustomerVault:
-    return open_vault(db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id)
-
-
 @preferences.get("")
 @login_required  # type: ignore[untyped-decorator]
 def show() -> str:
-    return _page(_values_of(get_preferences(db_session(), vault=_vault())), {})
+    return _page(_values_of(get_preferences(db_session(), vault=signed_in_vault())), {})
 
 
 @preferences.post("")
 @login_required  # type: ignore[untyped-decorator]
 def save() -> Response | tuple[str, int]:
-    if not ConfirmForm().validate_on_submit():
-        return _page(_values_of(get_preferences(db_session(), vault=_vault())), {}), 400
     submitted = _from_form(request.form)
     try:
-        update_preferences(db_session(), vault=_vault(), changes=submitted)
+        update_preferences(db_session(), vault=signed_in_vault(), changes=submitted)
     except ValidationError as error:
         return _page(submitted, error.errors), 422
     flash("Your preferences are saved. Every company must follow them from now on.")
@@ -58,7 +50,7 @@ def save() -> Response | tuple[str, int]:
 
 
 def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
-    overridden = set(list_overrides(db_session(), vault=_vault()))
+    overridden = set(list_overrides(db_session(), vault=signed_in_vault()))
     return render_template(
         "preferences.html",
         values=values,
@@ -80,7 +72,7 @@ def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
 @login_required  # type: ignore[untyped-decorator]
 def company(name: str) -> str:
     business = get_business(db_session(), name=name)
-    vault = _vault()
+    vault = signed_in_vault()
     effective = preferences_for_business(db_session(), vault=vault, business_id=business.id)
     override = get_override(db_session(), vault=vault, business_id=business.id)
     return render_template(
@@ -100,32 +92,26 @@ def company(name: str) -> str:
 @login_required  # type: ignore[untyped-decorator]
 def save_company(name: str) -> Response:
     business = get_business(db_session(), name=name)
-    if ConfirmForm().validate_on_submit():
-        vault = _vault()
-        general = get_preferences(db_session(), vault=vault)
-        chosen = _from_form(request.form)
-        # Store only where this company's rules differ from the general ones, so later general changes
-        # still apply to everything the customer did not single out.
-        settings = {
-            "contact": {
-                c: {
-                    p: chosen["contact"][c][p]
-                    for p in PURPOSES
-                    if chosen["contact"][c][p] != general.contact[c][p]
-                }
-                for c in CHANNELS
-            },
-            "data_sharing": {
-                k: v for k, v in chosen["data_sharing"].items() if v != general.data_sharing.get(k)
-            },
-        }
-        settings = {key: value for key, value in _without_empty(settings).items() if value}
-        set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
-        flash(
-            f"Your rules for {business.display_name} are saved."
-            if settings
-            else f"{business.display_name} follows your general preferences."
-        )
+    vault = signed_in_vault()
+    general = get_preferences(db_session(), vault=vault)
+    chosen = _from_form(request.form)
+    # Store only where this company's rules differ from the general ones, so later general changes
+    # still apply to everything the customer did not single out.
+    contact = {
+        c: {p: allowed for p, allowed in chosen["contact"][c].items() if allowed != general.contact[c][p]}
+        for c in CHANNELS
+    }
+    sharing = {
+        k: allowed for k, allowed in chosen["data_sharing"].items() if allowed != general.data_sharing.get(k)
+    }
+    differences = {"contact": {c: d for c, d in contact.items() if d}, "data_sharing": sharing}
+    settings = {key: value for key, value in differences.items() if value}
+    set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
+    flash(
+        f"Your rules for {business.display_name} are saved."
+        if settings
+        else f"{business.display_name} follows your general preferences."
+    )
     return redirect(url_for("preferences.company", name=name))
 
 
@@ -133,14 +119,9 @@ def save_company(name: str) -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def reset_company(name: str) -> Response:
     business = get_business(db_session(), name=name)
-    if ConfirmForm().validate_on_submit():
-        set_override(db_session(), vault=_vault(), business_id=business.id, settings={})
-        flash(f"{business.display_name} follows your general preferences again.")
+    set_override(db_session(), vault=signed_in_vault(), business_id=business.id, settings={})
+    flash(f"{business.display_name} follows your general preferences again.")
     return redirect(url_for("preferences.company", name=name))
-
-
-def _without_empty(settings: dict[str, Any]) -> dict[str, Any]:
-    return {key: {k: v for k, v in value.items() if v != {}} for key, value in settings.items()}
 
 
 def _input_id(error_key: str) -> str:

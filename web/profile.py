@@ -13,26 +13,20 @@ from werkzeug.wrappers import Response
 from wtforms import Form
 
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.keys import open_vault
+from vrm.serving.request_scope import db_session
 from vrm.vault.profile import Profile, get_profile, update_profile
-from vrm.vault.seal import CustomerVault
 from web.forms import ProfileForm, show_errors
-from web.login import signed_in
+from web.login import signed_in_vault
 
 profile = Blueprint("profile", __name__, url_prefix="/profile")
 LISTS = {"emails": "primary_email", "phones": "primary_phone", "addresses": "primary_address"}
 ENTRY_ERROR = re.compile(r"(emails|phones|addresses)\[(\d+)\](?:\.(\w+))?")
 
 
-def _vault() -> CustomerVault:
-    return open_vault(db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id)
-
-
 @profile.get("")
 @login_required  # type: ignore[untyped-decorator]
 def show() -> str:
-    return render_template("profile.html", form=_form_for(get_profile(db_session(), vault=_vault())))
+    return render_template("profile.html", form=_form_for(get_profile(db_session(), vault=signed_in_vault())))
 
 
 @profile.post("")
@@ -42,7 +36,7 @@ def save() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         changes, kept = _changes(form)
         try:
-            update_profile(db_session(), vault=_vault(), changes=changes)
+            update_profile(db_session(), vault=signed_in_vault(), changes=changes)
         except ValidationError as error:
             _attach(form, error.errors, kept)
         else:
@@ -114,7 +108,7 @@ def _attach(form: ProfileForm, errors: dict[str, str], kept: dict[str, list[int]
     """Put each service error on the form row and field it is about (`emails[1].address` and so on)."""
     others: dict[str, str] = {}
     for key, message in errors.items():
-        match = ENTRY_ERROR.fullmatch(key.split(".lines[")[0] if ".lines[" in key else key)
+        match = ENTRY_ERROR.match(key)  # a prefix: "addresses[0].lines[1]" is about addresses[0].lines
         if match is None:
             others[LISTS.get(key, key)] = message  # a list-wide error (two primaries) goes on its choice
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +13,7 @@ from tests.conftest import Database
 from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.models import WebSession
 
+ANY_ID = uuid.uuid4()
 FORMS = [
     ("/signup", {"email": "csrf@example.org", "password": PASSWORD, "confirm": PASSWORD}),
     ("/signin", {"email": "csrf@example.org", "password": PASSWORD}),
@@ -20,6 +22,14 @@ FORMS = [
     ("/profile", {"given_name": "Forged"}),
     ("/preferences", {"contact-email-marketing": "on"}),
     ("/account/delete", {"password": PASSWORD}),
+    # The token is checked before any handler runs, so any id shows it on these routes too.
+    (f"/account/sessions/{ANY_ID}/end", {}),
+    (f"/history/{ANY_ID}/feedback", {"rating": "5"}),
+    (f"/history/{ANY_ID}/note", {"note": "forged"}),
+    (f"/history/{ANY_ID}/visibility", {"hidden": "true"}),
+    (f"/history/{ANY_ID}/delete", {}),
+    ("/preferences/companies/any-company", {}),
+    ("/preferences/companies/any-company/reset", {}),
     ("/account/password", {"current_password": PASSWORD, "new_password": "x" * 20, "confirm": "x" * 20}),
 ]
 
