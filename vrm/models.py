@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vrm.accounts.models import Business, Customer, WebSession
+from vrm.accounts.models import Business, Customer, RecoveryCode, TwoFactor, WebSession
 from vrm.vault.models import (
     BusinessOverride,
     DataKey,
@@ -23,5 +23,7 @@ __all__ = [
     "KeyRingBinding",
     "Preferences",
     "Profile",
+    "RecoveryCode",
+    "TwoFactor",
     "WebSession",
 ]

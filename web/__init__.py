@@ -11,17 +11,20 @@ from vrm.config import Settings
 from vrm.serving.paths import is_json_path
 from web import login
 from web.account import account
-from web.auth import auth
+from web.auth import auth, pending_customer
 from web.devices import describe
 from web.forms import error_items
 from web.history import history
 from web.mydata import mydata
 from web.preferences import preferences
 from web.profile import profile
+from web.two_factor import two_factor
 from web.views import pages
 
 # Sign-in and sign-up attempts per client address (ASVS 2.2.1); a shared Redis keeps them across workers.
 AUTH_LIMIT = "10 per minute;100 per hour"
+# Codes per account, whichever addresses they come from: a password thief cannot spread guesses out.
+CODE_LIMIT = "5 per minute;30 per hour"
 
 
 def install(app: Flask, settings: Settings) -> None:
@@ -46,5 +49,13 @@ def install(app: Flask, settings: Settings) -> None:
     app.extensions["web_limiter"] = limiter
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
-    for blueprint in (pages, auth, account, mydata, history, profile, preferences):
+    for blueprint in (pages, auth, account, two_factor, mydata, history, profile, preferences):
         app.register_blueprint(blueprint)
+    # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).
+    app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]
+        CODE_LIMIT, key_func=_code_limit_key, methods=["POST"], scope="sign-in-code"
+    )(app.view_functions["auth.signin_code"])
+
+
+def _code_limit_key() -> str:
+    return str(pending_customer() or get_remote_address())

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 from vrm.accounts.customers import change_password
 from vrm.accounts.models import Customer
 from vrm.accounts.sessions import end_other_sessions, end_session, list_sessions
+from vrm.accounts.two_factor import two_factor_enabled
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session
 from vrm.vault.profile import get_profile
@@ -66,4 +67,5 @@ def _page(password_form: ChangePasswordForm) -> str:
         sessions=list_sessions(db_session(), vault=vault),
         current_session=me.session_id,
         confirm=ConfirmForm(),
+        two_step=two_factor_enabled(db_session(), customer_id=me.customer_id),
     )

@@ -2,24 +2,39 @@
 
 from __future__ import annotations
 
+import time
+import uuid
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from vrm import validation as v
 from vrm.accounts.customers import authenticate, create_customer, find_customer, login_email
 from vrm.accounts.resets import check_reset_token, issue_reset_token, reset_password
 from vrm.accounts.sessions import end_session, start_session
-from vrm.errors import AuthenticationFailed, Conflict, ValidationError
+from vrm.accounts.two_factor import recovery_codes_left, two_factor_enabled, verify_second_factor
+from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from vrm.outbox import deliver
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.keys import open_vault
-from web.forms import ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm, show_errors
+from web.forms import (
+    ResetPasswordForm,
+    ResetRequestForm,
+    SignInCodeForm,
+    SignInForm,
+    SignUpForm,
+    show_errors,
+)
 from web.login import SignedIn, signed_in
 
 auth = Blueprint("auth", __name__)
 SIGN_IN_FAILED = "The email or password is not right."
+CODE_FAILED = "That code is not right. App codes change every 30 seconds, and each one works once."
+PENDING = "pending_sign_in"  # in the signed session cookie between the password and the code
+CODE_WINDOW = timedelta(minutes=5)
 
 
 @auth.route("/signup", methods=["GET", "POST"])
@@ -56,9 +71,50 @@ def signin() -> str | Response:
         except AuthenticationFailed:
             form.form_errors.append(SIGN_IN_FAILED)
         else:
+            target = _safe_next(request.args.get("next"))
+            if two_factor_enabled(db_session(), customer_id=customer.id):
+                session.clear()
+                session[PENDING] = {"customer": str(customer.id), "since": int(time.time()), "next": target}
+                return redirect(url_for("auth.signin_code"))
             _sign_in(customer.id)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(target)
     return render_template("signin.html", form=form)
+
+
+@auth.route("/signin/code", methods=["GET", "POST"])
+def signin_code() -> str | Response:
+    customer_id = pending_customer()
+    if customer_id is None:
+        flash("Please sign in again: the code must follow your password within 5 minutes.")
+        return redirect(url_for("auth.signin"))
+    form = SignInCodeForm()
+    if form.validate_on_submit():
+        try:
+            vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=customer_id)
+            used_recovery_code = verify_second_factor(db_session(), vault=vault, code=form.code.data)
+        except (AuthenticationFailed, NotFound):
+            form.code.errors = [*form.code.errors, CODE_FAILED]
+        else:
+            target = session[PENDING]["next"]
+            _sign_in(customer_id)
+            if used_recovery_code:
+                left = recovery_codes_left(db_session(), customer_id=customer_id)
+                flash(
+                    f"You signed in with a recovery code; {left} left. Make new ones under Two-step sign-in."
+                )
+            return redirect(target)
+    return render_template("signin_code.html", form=form)
+
+
+def pending_customer() -> uuid.UUID | None:
+    """Who typed the right password in this browser in the last 5 minutes and owes a code."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    since = pending.get("since")
+    if not isinstance(since, int) or time.time() - since > CODE_WINDOW.total_seconds():
+        return None
+    return v.identifier(pending.get("customer"))
 
 
 @auth.post("/signout")
@@ -129,9 +185,9 @@ def _send_reset_link(email: str) -> None:
     )
 
 
-def _sign_in(customer_id: object) -> None:
+def _sign_in(customer_id: uuid.UUID) -> None:
     """Start a fresh server-side session and a fresh cookie: nothing from before sign-in carries over."""
-    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=customer_id)  # type: ignore[arg-type]
+    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=customer_id)
     row, token = start_session(db_session(), vault=vault, user_agent=request.user_agent.string)
     session.clear()
     login_user(SignedIn(row.customer_id, row.id, token))

@@ -167,3 +167,25 @@ class ResetRequestForm(FlaskForm):  # type: ignore[misc]
 
 
 ResetPasswordForm = NewPasswordForm
+
+
+class SignInCodeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        "Code",
+        validators=[DataRequired("Enter the code from your app."), Length(max=40)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )
+
+
+class EnrolmentCodeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired("Enter the 6-digit code your app shows."), Length(max=40)],
+        description="After scanning, your app shows a 6-digit code that changes every 30 seconds.",
+    )
+
+
+class PasswordCheckForm(FlaskForm):  # type: ignore[misc]
+    """The customer's password again, before a change to how they sign in."""
+
+    password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])

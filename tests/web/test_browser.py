@@ -1,4 +1,5 @@
-"""A new customer's first visit, walked in a real headless Chromium: sign up, look around, sign out, back in.
+"""A new customer's first visit, walked in a real headless Chromium: sign up, turn on two-step sign-in,
+look around, sign out, back in with a code.
 
 Every page on the way is scanned with axe-core (no serious or critical violation) and checked at a phone's
 375 px width; screenshots land in docs/screenshots.
@@ -7,10 +8,12 @@ Every page on the way is scanned with axe-core (no serious or critical violation
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 
@@ -66,6 +69,20 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     assert page.get_by_text("This browser").is_visible()
     check_page(page, "account")
 
+    page.get_by_role("link", name="Set up two-step sign-in").click()
+    page.get_by_role("button", name="Set up two-step sign-in").click()
+    qr_code = page.get_by_role("img", name="QR code that adds your VRM vault to an authenticator app")
+    assert qr_code.is_visible()
+    check_page(page, "two-step-setup")
+    phone = pyotp.TOTP(page.locator("#secret").inner_text().replace(" ", ""))
+    page.get_by_label("Code from the app").fill(phone.at(time.time() - 30))
+    page.get_by_role("button", name="Turn on two-step sign-in").click()
+    assert page.get_by_role("heading", name="Two-step sign-in is on").is_visible()
+    assert page.get_by_role("list", name="Recovery codes").get_by_role("listitem").count() == 10
+    check_page(page, "recovery-codes")
+    page.get_by_role("link", name="I have saved them").click()
+    assert page.get_by_text("10 of 10 recovery codes left").is_visible()
+
     page.get_by_role("link", name="Profile").click()
     page.get_by_label("Given name").fill("Ada")
     page.get_by_label("Family name").fill("Lovelace")
@@ -92,6 +109,10 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     check_page(page, "signin")
     page.get_by_label("Email").fill("first.visit@example.org")
     page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/signin/code")
+    check_page(page, "signin-code")
+    page.get_by_label("Code").fill(phone.now())
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/account")
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from tests.conftest import Database
 from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.models import WebSession
+from vrm.serving.paths import is_json_path
 
 ANY_ID = uuid.uuid4()
 FORMS = [
@@ -31,7 +32,24 @@ FORMS = [
     ("/preferences/companies/any-company", {}),
     ("/preferences/companies/any-company/reset", {}),
     ("/account/password", {"current_password": PASSWORD, "new_password": "x" * 20, "confirm": "x" * 20}),
+    ("/reset/any-token", {"new_password": "x" * 20, "confirm": "x" * 20}),
+    ("/signin/code", {"code": "123456"}),
+    ("/account/two-step/setup", {}),
+    ("/account/two-step/confirm", {"code": "123456"}),
+    ("/account/two-step/recovery-codes", {"codes-password": PASSWORD}),
+    ("/account/two-step/off", {"off-password": PASSWORD}),
 ]
+
+
+def test_the_forms_list_covers_every_page_route_that_takes_a_post(app: Flask) -> None:
+    adapter = app.url_map.bind("localhost")
+    listed = {adapter.match(path, method="POST", return_rule=True)[0].rule for path, _ in FORMS}
+    posted = {
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and not is_json_path(rule.rule)
+    }
+    assert posted - listed == set()
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token(client: FlaskClient) -> None:

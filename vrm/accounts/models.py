@@ -1,11 +1,11 @@
-"""Accounts: customers who own vaults, and the businesses they deal with."""
+"""Accounts: customers who own vaults, their sign-in factors and sessions, and businesses."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
@@ -48,3 +48,31 @@ class WebSession(Base):
     user_agent: Mapped[sealed | None]
     created_at: Mapped[created_at]
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TwoFactor(Base):
+    """A customer's authenticator app (TOTP, RFC 6238). The shared secret is sealed with their data key."""
+
+    __tablename__ = "two_factor"
+
+    id: Mapped[uuid_pk]
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), unique=True
+    )
+    secret: Mapped[sealed]
+    # NULL while being set up: the factor counts only once a code from the app has been typed back.
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The latest 30-second step a code was accepted for: each code (and any older one) works once.
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[created_at]
+
+
+class RecoveryCode(Base):
+    """A one-time code for when the authenticator is lost; only its SHA-256 is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[uuid_pk]
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
