@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import create_business
 from vrm.accounts.customers import create_customer, find_customer
+from vrm.consent.grants import grant_access, record_read
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import add_interaction, record_feedback, start_journey
 from vrm.vault.keys import open_vault
@@ -158,7 +159,43 @@ def load_demo(session: Session, *, keyring: KeyRing) -> bool:
         settings={"contact": {"voice": {"service": False}}},
     )
     _history(session, vault, businesses)
+    _connections(session, customer.id, businesses)
     return True
+
+
+# (business, purpose, scopes asked for, scopes the customer left ticked, read a day ago)
+CONNECTIONS = [
+    (
+        "northwind-energy",
+        "service",
+        "profile:read contact:read preferences:read interactions:read interactions:write",
+        "profile:read contact:read preferences:read interactions:read interactions:write",
+        "profile:read contact:read interactions:read",
+    ),
+    (
+        "contoso-mobile",
+        "marketing",
+        "profile:read contact:read feedback:read",
+        "profile:read feedback:read",
+        None,
+    ),
+]
+
+
+def _connections(session: Session, customer_id: uuid.UUID, businesses: dict[str, uuid.UUID]) -> None:
+    for business, purpose, requested, granted, read in CONNECTIONS:
+        grant = grant_access(
+            session,
+            customer_id=customer_id,
+            business_id=businesses[business],
+            purpose=purpose,
+            requested_scopes=requested,
+            scopes=granted,
+        )
+        if read:
+            record_read(session, grant=grant, scopes=read.split())
+            grant.last_read_at = datetime.now(UTC) - timedelta(days=1)
+    session.flush()
 
 
 def _history(session: Session, vault: CustomerVault, businesses: dict[str, uuid.UUID]) -> None:

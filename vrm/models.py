@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vrm.accounts.models import Business, Customer, RecoveryCode, TwoFactor, WebSession
+from vrm.consent.models import Grant
 from vrm.vault.models import (
     BusinessOverride,
     DataKey,
@@ -18,6 +19,7 @@ __all__ = [
     "BusinessOverride",
     "Customer",
     "DataKey",
+    "Grant",
     "Interaction",
     "Journey",
     "KeyRingBinding",

@@ -12,6 +12,7 @@ from vrm.serving.paths import is_json_path
 from web import login
 from web.account import account
 from web.auth import auth, pending_customer
+from web.connections import connections
 from web.devices import describe
 from web.forms import error_items
 from web.history import history
@@ -49,7 +50,7 @@ def install(app: Flask, settings: Settings) -> None:
     app.extensions["web_limiter"] = limiter
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
-    for blueprint in (pages, auth, account, two_factor, mydata, history, profile, preferences):
+    for blueprint in (pages, auth, account, two_factor, mydata, history, profile, preferences, connections):
         app.register_blueprint(blueprint)
     # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).
     app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]

@@ -189,3 +189,9 @@ class PasswordCheckForm(FlaskForm):  # type: ignore[misc]
     """The customer's password again, before a change to how they sign in."""
 
     password = PasswordField("Your password", validators=[DataRequired("Enter your password to confirm.")])
+
+
+class ConnectionForm(FlaskForm):  # type: ignore[misc]
+    """A change to one connection; the ticked scopes come as repeated `scope` fields."""
+
+    until = DateField("Until", validators=[Optional()], description="The last day it may see your data.")

@@ -12,6 +12,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 from wtforms import Form
 
+from vrm.consent.policy import audience
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session
 from vrm.vault.profile import Profile, get_profile, update_profile
@@ -26,7 +27,7 @@ ENTRY_ERROR = re.compile(r"(emails|phones|addresses)\[(\d+)\](?:\.(\w+))?")
 @profile.get("")
 @login_required  # type: ignore[untyped-decorator]
 def show() -> str:
-    return render_template("profile.html", form=_form_for(get_profile(db_session(), vault=signed_in_vault())))
+    return _page(_form_for(get_profile(db_session(), vault=signed_in_vault())))
 
 
 @profile.post("")
@@ -45,7 +46,13 @@ def save() -> Response | tuple[str, int]:
     for name in LISTS:
         if not any(_blank(name, entry.form) for entry in form[name].entries):
             form[name].append_entry()  # always a free row to add one more
-    return render_template("profile.html", form=form), 422
+    return _page(form), 422
+
+
+def _page(form: ProfileForm) -> str:
+    # Which companies may read each part of the profile now: the consent policy's answer, explained.
+    readers = audience(db_session(), vault=signed_in_vault())
+    return render_template("profile.html", form=form, audience=readers)
 
 
 def _form_for(current: Profile) -> ProfileForm:

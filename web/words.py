@@ -45,3 +45,22 @@ CATEGORIES = {
     "feedback": ("Your ratings and comments", "What you thought of that company's service."),
 }
 PERIODS = {"day": "a day", "week": "a week", "month": "a month"}
+SCOPES = {
+    "profile:read": "See your name, language and region format",
+    "contact:read": "See your email addresses, phone numbers and postal addresses",
+    "preferences:read": "See your contact preferences",
+    "interactions:read": "See your history with them",
+    "interactions:write": "Add what happens between you to your history",
+    "feedback:read": "See your ratings and comments on their service",
+}
+
+
+def category_list(categories: set[str] | frozenset[str]) -> str:
+    """'your name and language, how to reach you': categories in the vocabulary's order, lower case."""
+    names = [title[0].lower() + title[1:] for key, (title, _) in CATEGORIES.items() if key in categories]
+    return ", ".join(names)
+
+
+def scopes_read(scopes: str | None) -> str:
+    """The categories named by space-separated read scopes, as `category_list` words."""
+    return category_list({scope.removesuffix(":read") for scope in (scopes or "").split()})

@@ -28,6 +28,7 @@ from tests.web.browser import (
     screenshot,
 )
 from tests.web.conftest import PASSWORD
+from tests.web.test_connections import seed_grant
 from tests.web.test_history import seed_history
 
 
@@ -177,3 +178,33 @@ def test_a_customer_rates_an_interaction_and_follows_a_journey(
     assert page.get_by_text("Your rules for Fabrikam Bank are saved.").is_visible()
     assert not page.get_by_label("Phone call: Service messages").is_checked()
     check_page(page, "company-preferences")
+
+
+def test_a_customer_narrows_then_withdraws_a_companys_access(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    page.goto(base + "/signup")
+    page.get_by_label("Email").fill("connected@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my vault").click()
+    page.wait_for_url(base + "/account")
+    seed_grant(app, database, "connected@example.org")
+
+    page.get_by_role("link", name="Profile").click()
+    assert page.get_by_text("Seen by Northwind Energy").first.is_visible()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
+    connection = page.get_by_role("region", name="Northwind Energy")
+    assert connection.get_by_text("How to reach you", exact=True).is_visible()
+    connection.get_by_text("Change what Northwind Energy may see").click()
+    check_page(page, "connections")
+    connection.get_by_label("See your email addresses, phone numbers and postal addresses").uncheck()
+    connection.get_by_role("button", name="Save changes").click()
+    assert page.get_by_text("Saved. Northwind Energy sees only what you ticked").is_visible()
+    connection = page.get_by_role("region", name="Northwind Energy")
+    assert not connection.get_by_text("How to reach you", exact=True).is_visible()
+
+    connection.get_by_role("button", name="Withdraw access").click()
+    assert page.get_by_text("Northwind Energy no longer has access.").is_visible()
+    assert page.get_by_text("Northwind Energy: withdrawn").is_visible()

@@ -38,6 +38,8 @@ FORMS = [
     ("/account/two-step/confirm", {"code": "123456"}),
     ("/account/two-step/recovery-codes", {"codes-password": PASSWORD}),
     ("/account/two-step/off", {"off-password": PASSWORD}),
+    (f"/connections/{ANY_ID}", {"scope": "profile:read"}),
+    (f"/connections/{ANY_ID}/withdraw", {}),
 ]
 
 

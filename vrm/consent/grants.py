@@ -1,0 +1,181 @@
+"""Grants: a customer lets a business see some data categories for a purpose, until a date, and may narrow
+or withdraw that at any time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vrm import validation as v
+from vrm.consent.models import Grant
+from vrm.consent.scopes import SCOPES
+from vrm.db import utcnow
+from vrm.errors import NotFound
+from vrm.vault.rows import business_exists
+from vrm.vault.vocabulary import PURPOSES
+
+LONGEST = timedelta(days=365)  # the default, and the most a customer can be asked for
+ENDED_SHOWN = 50
+
+
+def grant_access(
+    session: Session,
+    *,
+    customer_id: uuid.UUID,
+    business_id: uuid.UUID,
+    purpose: Any,
+    scopes: Any,
+    requested_scopes: Any = None,
+    expires_at: Any = None,
+) -> Grant:
+    """Record consent: `scopes` (a part of `requested_scopes`) for `purpose` until `expires_at`.
+
+    Raises:
+        ValidationError: naming each bad field (unknown scope or purpose, an expiry past a year...).
+    """
+    problems = v.Problems()
+    now = utcnow()
+    requested = _scopes(
+        scopes if requested_scopes is None else requested_scopes, "requested_scopes", problems
+    )
+    granted = _scopes(scopes, "scopes", problems)
+    if granted and requested and not granted <= requested:
+        problems.add("scopes", "must be a part of what the business asked for")
+    v.choice(purpose, "purpose", problems, PURPOSES)
+    until = now + LONGEST if expires_at is None else _expiry(expires_at, now, now + LONGEST, problems)
+    if not business_exists(session, business_id):
+        problems.add("business_id", "names no business")
+    problems.check()
+    grant = Grant(
+        id=uuid.uuid4(),
+        customer_id=customer_id,
+        business_id=business_id,
+        purpose=purpose,
+        requested_scopes=_text(requested),
+        scopes=_text(granted),
+        granted_at=now,
+        expires_at=until,
+    )
+    session.add(grant)
+    session.flush()
+    return grant
+
+
+def live_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
+    """The customer's grants in force now, oldest first."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(Grant.customer_id == customer_id, Grant.withdrawn_at.is_(None), Grant.expires_at > now)
+            .order_by(Grant.granted_at, Grant.id)
+        )
+    )
+
+
+def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
+    """The customer's latest withdrawn or expired grants, most recent first."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(
+                Grant.customer_id == customer_id,
+                or_(Grant.withdrawn_at.is_not(None), Grant.expires_at <= now),
+            )
+            .order_by(Grant.granted_at.desc(), Grant.id)
+            .limit(ENDED_SHOWN)
+        )
+    )
+
+
+def withdraw_grant(session: Session, *, customer_id: uuid.UUID, grant_id: object) -> Grant:
+    """End a grant now; the business's tokens stop working on their next use. Withdrawing twice is harmless.
+
+    Raises:
+        NotFound: not one of this customer's grants.
+    """
+    grant = _own_grant(session, customer_id, grant_id)
+    if grant.withdrawn_at is None:
+        grant.withdrawn_at = utcnow()
+        session.flush()
+    return grant
+
+
+def change_grant(
+    session: Session, *, customer_id: uuid.UUID, grant_id: object, scopes: Any, last_day: Any = None
+) -> Grant:
+    """Change what a business may see (within what it asked for) and, optionally, end the grant sooner:
+    after `last_day` (UTC). The current last day, or none, keeps the end as it is.
+
+    Raises:
+        NotFound: not one of this customer's grants in force.
+        ValidationError: `scopes` empty or beyond the request; `last_day` before today or after the end.
+    """
+    grant = _own_grant(session, customer_id, grant_id)
+    now = utcnow()
+    if not grant.is_live(now):
+        raise NotFound("that access has ended")
+    problems = v.Problems()
+    granted = _scopes(scopes, "scopes", problems)
+    if granted and not granted <= set(grant.requested_scopes.split()):
+        problems.add("scopes", "must be a part of what the business asked for")
+    until = _last_day(last_day, now, grant.expires_at, problems)
+    problems.check()
+    grant.scopes, grant.expires_at = _text(granted), until
+    session.flush()
+    return grant
+
+
+def record_read(session: Session, *, grant: Grant, scopes: Iterable[str]) -> None:
+    """Note that the business just read these categories under this grant (shown to the customer)."""
+    grant.last_read_at = utcnow()
+    grant.last_read_scopes = _text(set(scopes))
+    session.flush()
+
+
+def _own_grant(session: Session, customer_id: uuid.UUID, grant_id: object) -> Grant:
+    key = v.identifier(grant_id)
+    grant = session.get(Grant, key) if key is not None else None
+    if grant is None or grant.customer_id != customer_id:
+        raise NotFound("no such access")  # another customer's grant looks exactly like none
+    return grant
+
+
+def _scopes(value: Any, field: str, problems: v.Problems) -> set[str]:
+    names = value.split() if v.is_text(value) else value
+    if not isinstance(names, list | tuple | set | frozenset) or not all(isinstance(n, str) for n in names):
+        problems.add(field, "must be a list of scope names")
+        return set()
+    unknown = sorted(set(names) - set(SCOPES))
+    if unknown:
+        problems.add(field, f"has unknown scopes: {', '.join(unknown)[:200]}")
+        return set()
+    if not names:
+        problems.add(field, "must name at least one scope")
+    return set(names)
+
+
+def _expiry(value: Any, earliest: datetime, latest: datetime, problems: v.Problems) -> datetime:
+    until = v.instant(value, "expires_at", problems)
+    if until is not None and not earliest < until <= latest:
+        problems.add("expires_at", f"must be after now and no later than {latest:%d %B %Y}")
+    return until or latest
+
+
+def _last_day(value: Any, now: datetime, end: datetime, problems: v.Problems) -> datetime:
+    if value is None or value == end.date():
+        return end
+    if not isinstance(value, date) or isinstance(value, datetime) or not now.date() <= value < end.date():
+        problems.add("last_day", f"must be a day from today to {end:%d %B %Y}")
+        return end
+    return datetime.combine(value, time(23, 59, 59), UTC)
+
+
+def _text(scopes: set[str]) -> str:
+    return " ".join(scope for scope in SCOPES if scope in scopes)  # in the vocabulary's order

@@ -1,0 +1,45 @@
+"""Consent: which business may see which of a customer's data categories, for what purpose, until when."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vrm.db import Base, UTCDateTime, created_at, uuid_pk
+
+
+class Grant(Base):
+    """A customer's consent to one business. Live while neither withdrawn nor expired.
+
+    Scopes are space-separated OAuth scope names. `requested_scopes` is what the business asked for; the
+    customer may narrow `scopes` to any part of it and widen it back, never beyond. Tokens (issue 4) belong
+    to a grant, so withdrawing it ends them on their next use.
+    """
+
+    __tablename__ = "grants"
+    __table_args__ = (Index("ix_grants_customer_id_business_id", "customer_id", "business_id"),)
+
+    id: Mapped[uuid_pk]
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(64))
+    requested_scopes: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[created_at]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the business last read, for the customer's "last read ... what" (set by the business API).
+    last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_read_scopes: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def scope_set(self) -> frozenset[str]:
+        return frozenset(self.scopes.split())
+
+    def is_live(self, now: datetime) -> bool:
+        return self.withdrawn_at is None and self.expires_at > now
