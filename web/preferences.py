@@ -11,6 +11,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from vrm.accounts.businesses import get_business, list_businesses
+from vrm.accounts.models import Business
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session
 from vrm.vault.preferences import (
@@ -72,47 +73,69 @@ def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
 @login_required  # type: ignore[untyped-decorator]
 def company(name: str) -> str:
     business = get_business(db_session(), name=name)
-    vault = signed_in_vault()
-    effective = preferences_for_business(db_session(), vault=vault, business_id=business.id)
-    override = get_override(db_session(), vault=vault, business_id=business.id)
-    return render_template(
-        "company_preferences.html",
-        business=business,
-        values=_values_of(effective),
-        has_override=bool(override),
-        words=words,
-        channels=CHANNELS,
-        purposes=PURPOSES,
-        categories=DATA_CATEGORIES,
-        confirm=ConfirmForm(),
-    )
+    effective = preferences_for_business(db_session(), vault=signed_in_vault(), business_id=business.id)
+    return _company_page(business, _values_of(effective), {})
 
 
 @preferences.post("/companies/<name>")
 @login_required  # type: ignore[untyped-decorator]
-def save_company(name: str) -> Response:
+def save_company(name: str) -> Response | tuple[str, int]:
     business = get_business(db_session(), name=name)
     vault = signed_in_vault()
-    general = get_preferences(db_session(), vault=vault)
     chosen = _from_form(request.form)
-    # Store only where this company's rules differ from the general ones, so later general changes
-    # still apply to everything the customer did not single out.
-    contact = {
-        c: {p: allowed for p, allowed in chosen["contact"][c].items() if allowed != general.contact[c][p]}
-        for c in CHANNELS
-    }
-    sharing = {
-        k: allowed for k, allowed in chosen["data_sharing"].items() if allowed != general.data_sharing.get(k)
-    }
-    differences = {"contact": {c: d for c, d in contact.items() if d}, "data_sharing": sharing}
-    settings = {key: value for key, value in differences.items() if value}
-    set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
+    settings = _differences(get_preferences(db_session(), vault=vault), chosen)
+    try:
+        set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
+    except ValidationError as error:
+        return _company_page(business, chosen, error.errors), 422
     flash(
         f"Your rules for {business.display_name} are saved."
         if settings
         else f"{business.display_name} follows your general preferences."
     )
     return redirect(url_for("preferences.company", name=name))
+
+
+def _differences(general: Preferences, chosen: dict[str, Any]) -> dict[str, Any]:
+    """Only where one company's rules differ from the general ones, so later general changes still
+    apply to everything the customer did not single out."""
+    contact = {
+        c: {p: allowed for p, allowed in chosen["contact"][c].items() if allowed != general.contact[c][p]}
+        for c in CHANNELS
+    }
+    differences = {
+        "contact": {c: d for c, d in contact.items() if d},
+        "data_sharing": {
+            k: on for k, on in chosen["data_sharing"].items() if on != general.data_sharing.get(k)
+        },
+        # An unticked "different quiet hours" box means: the general ones apply.
+        "quiet_hours": chosen["quiet_hours"] if chosen["quiet_hours"] != general.quiet_hours else None,
+        # A cap left empty where the general preferences have one means: no limit for this company.
+        "frequency_caps": {
+            c: cap for c, cap in chosen["frequency_caps"].items() if cap != general.frequency_caps.get(c)
+        },
+    }
+    return {key: value for key, value in differences.items() if value}
+
+
+def _company_page(business: Business, values: dict[str, Any], errors: dict[str, str]) -> str:
+    override = get_override(db_session(), vault=signed_in_vault(), business_id=business.id)
+    return render_template(
+        "company_preferences.html",
+        business=business,
+        values=values,
+        errors=errors,
+        own_quiet_hours="quiet_hours" in override or (bool(errors) and values["quiet_hours"] is not None),
+        has_override=bool(override),
+        words=words,
+        channels=CHANNELS,
+        purposes=PURPOSES,
+        categories=DATA_CATEGORIES,
+        periods=FREQUENCY_PERIODS,
+        time_zones=TIME_ZONES,
+        input_id=_input_id,
+        confirm=ConfirmForm(),
+    )
 
 
 @preferences.post("/companies/<name>/reset")

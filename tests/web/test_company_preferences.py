@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -47,6 +49,9 @@ def test_only_what_differs_is_kept_for_the_company(
         "share-profile": "on",
         "share-contact": "on",
         "share-interactions": "on",
+        # As the page sends them: prefilled with the general cap, the quiet-hours box unticked.
+        "cap-email-limit": "3",
+        "cap-email-period": "week",
     }
     response = post_form(client, "/preferences/companies/fabrikam-bank", bank_choices)
     assert response.status_code == 302
@@ -77,3 +82,53 @@ def test_reset_brings_the_company_back_to_the_general_rules(
 def test_an_unknown_company_is_not_found(client: FlaskClient) -> None:
     sign_up(client, "prefers@example.org")
     assert client.get("/preferences/companies/no-such-company").status_code == 404
+
+
+def test_a_company_can_have_its_own_quiet_hours_and_caps(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    bank = company(database)
+    sign_up(client, "prefers@example.org")
+    post_form(client, "/preferences", CHOICES)  # quiet 22:00-07:30 Paris, at most 3 emails a week
+    own = {
+        **{k: v for k, v in CHOICES.items() if k.startswith(("contact-", "share-"))},
+        "quiet_hours": "on",
+        "quiet_start": "18:00",
+        "quiet_end": "09:00",
+        "quiet_time_zone": "Europe/Paris",
+        "cap-email-limit": "",  # no limit for the bank
+        "cap-email-period": "week",
+        "cap-sms-limit": "1",
+        "cap-sms-period": "month",
+    }
+    assert post_form(client, "/preferences/companies/fabrikam-bank", own).status_code == 302
+    override, _ = effective(app, database, bank)
+    assert override == {
+        "quiet_hours": {"start": "18:00", "end": "09:00", "time_zone": "Europe/Paris"},
+        "frequency_caps": {"email": None, "sms": {"limit": 1, "period": "month"}},
+    }
+    page = client.get("/preferences/companies/fabrikam-bank").get_data(as_text=True)
+    assert 'id="quiet_hours" checked' in page and 'value="18:00"' in page
+
+
+def test_invalid_company_rules_are_explained_and_kept(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    bank = company(database)
+    sign_up(client, "prefers@example.org")
+    bad = {
+        "quiet_hours": "on",
+        "quiet_start": "25:99",
+        "quiet_end": "09:00",
+        "quiet_time_zone": "UTC",
+        "cap-sms-limit": "lots",
+        "cap-sms-period": "week",
+        "contact-post-marketing": "on",
+    }
+    response = post_form(client, "/preferences/companies/fabrikam-bank", bad)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "Please correct these" in page
+    assert 'id="quiet_start-error"' in page and 'value="25:99"' in page
+    assert 'id="cap-sms-limit-error"' in page and 'value="lots"' in page
+    assert re.search(r'id="contact-post-marketing"\s+aria-label="[^"]+" checked', page)  # ticks kept
+    assert effective(app, database, bank)[0] == {}  # nothing stored
