@@ -160,6 +160,12 @@ class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired("Enter your password to confirm.")],
         description="We ask again because this cannot be undone.",
     )
+    # Asked for (and checked) only when two-step sign-in is on.
+    code = StringField(
+        "Code from your authenticator app",
+        validators=[Optional(), Length(max=40)],
+        description="Or one of your recovery codes.",
+    )
 
 
 class ResetRequestForm(FlaskForm):  # type: ignore[misc]

@@ -10,7 +10,8 @@ from flask_login import login_required, logout_user
 
 from vrm.accounts.customers import confirm_password, erase_customer, login_email
 from vrm.accounts.models import Customer
-from vrm.errors import ValidationError
+from vrm.accounts.two_factor import two_factor_enabled, verify_second_factor
+from vrm.errors import AuthenticationFailed, ValidationError
 from vrm.serving.request_scope import db_session
 from vrm.vault.export import export_vault
 from web.forms import DeleteAccountForm, show_errors
@@ -43,10 +44,13 @@ def export() -> Response:
 @login_required  # type: ignore[untyped-decorator]
 def delete() -> str | tuple[str, int]:
     form = DeleteAccountForm()
+    two_step = two_factor_enabled(db_session(), customer_id=signed_in().customer_id)
     if form.validate_on_submit():
         customer = _customer()
         try:
             confirm_password(customer, form.password.data)
+            if two_step:
+                _confirm_code(form.code.data or "")
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
@@ -54,5 +58,13 @@ def delete() -> str | tuple[str, int]:
             logout_user()
             session.clear()
             return render_template("deleted.html")
-        return render_template("delete_account.html", form=form), 422
-    return render_template("delete_account.html", form=form)
+        return render_template("delete_account.html", form=form, two_step=two_step), 422
+    return render_template("delete_account.html", form=form, two_step=two_step)
+
+
+def _confirm_code(code: str) -> None:
+    """Raises: ValidationError: the code is neither a fresh app code nor an unused recovery code."""
+    try:
+        verify_second_factor(db_session(), vault=signed_in_vault(), code=code)
+    except AuthenticationFailed:
+        raise ValidationError({"code": "is not right; enter the code your app shows now"}) from None

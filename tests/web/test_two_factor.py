@@ -155,3 +155,14 @@ def test_new_recovery_codes_need_the_password_and_void_the_old(client: FlaskClie
     assert "That code is not right" in post_form(client, "/signin/code", {"code": old[1]}).get_data(
         as_text=True
     )
+
+
+def test_deleting_the_vault_also_needs_a_code_when_two_step_is_on(client: FlaskClient) -> None:
+    sign_up(client, "delete.twostep@example.org")
+    app, _ = turn_on(client)
+    assert "Code from your authenticator app" in client.get("/account/delete").get_data(as_text=True)
+    without = post_form(client, "/account/delete", {"password": PASSWORD})
+    assert without.status_code == 422 and 'id="code-error"' in without.get_data(as_text=True)
+    assert client.get("/account").status_code == 200  # nothing was deleted
+    done = post_form(client, "/account/delete", {"password": PASSWORD, "code": app.now()})
+    assert done.status_code == 200 and "Your vault is deleted" in done.get_data(as_text=True)
