@@ -14,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from vrm import schema
+from vrm.app import create_app
+from vrm.config import Settings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine, make_sessionmaker
 
@@ -114,3 +118,17 @@ def session(shared_database: Database) -> Iterator[Session]:
 @pytest.fixture(scope="session")
 def keyring() -> KeyRing:
     return KeyRing.generate("development")
+
+
+@pytest.fixture
+def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
+    KeyRing.generate("development").save(tmp_path / "keyring.json")
+    settings = Settings.from_env({"VRM_INSTANCE_DIR": str(tmp_path), "VRM_DATABASE_URL": database.url})
+    app = create_app(settings)
+    yield app
+    app.extensions["vrm"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

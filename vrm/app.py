@@ -9,9 +9,12 @@ from werkzeug.exceptions import HTTPException
 
 import web
 from vrm.api import problems
+from vrm.api.customer import customer_api
 from vrm.api.health import health
+from vrm.api.oauth import oauth
 from vrm.config import Settings
 from vrm.errors import VrmError
+from vrm.oauth import server as oauth_server
 from vrm.runtime import Runtime, open_runtime
 from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
@@ -44,7 +47,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     install(app, runtime)
+    oauth_server.install(app, settings.issuer)
     app.register_blueprint(health)
+    app.register_blueprint(oauth)
+    app.register_blueprint(customer_api)
     web.install(app, settings)
     _answer_errors(app)
 

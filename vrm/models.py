@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from vrm.accounts.models import Business, Customer, RecoveryCode, TwoFactor, WebSession
 from vrm.consent.models import Grant
+from vrm.oauth.models import AuthorizationCode, IdempotentRequest, OAuthClient, Relationship, Token
 from vrm.vault.models import (
     BusinessOverride,
     DataKey,
@@ -15,17 +16,22 @@ from vrm.vault.models import (
 )
 
 __all__ = [
+    "AuthorizationCode",
     "Business",
     "BusinessOverride",
     "Customer",
     "DataKey",
     "Grant",
+    "IdempotentRequest",
     "Interaction",
     "Journey",
     "KeyRingBinding",
+    "OAuthClient",
     "Preferences",
     "Profile",
     "RecoveryCode",
+    "Relationship",
+    "Token",
     "TwoFactor",
     "WebSession",
 ]

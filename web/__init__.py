@@ -13,6 +13,7 @@ from web import login
 from web.account import account
 from web.auth import auth, pending_customer
 from web.connections import connections
+from web.consent import consent
 from web.devices import describe
 from web.forms import error_items
 from web.history import history
@@ -50,7 +51,18 @@ def install(app: Flask, settings: Settings) -> None:
     app.extensions["web_limiter"] = limiter
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
-    for blueprint in (pages, auth, account, two_factor, mydata, history, profile, preferences, connections):
+    for blueprint in (
+        pages,
+        auth,
+        account,
+        two_factor,
+        mydata,
+        history,
+        profile,
+        preferences,
+        connections,
+        consent,
+    ):
         app.register_blueprint(blueprint)
     # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).
     app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]

@@ -1,36 +1,13 @@
-"""Web fixtures: an app on a fresh database, a test client, and a signed-up customer."""
+"""Web helpers: CSRF tokens, posting forms as a browser does, and signing up."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from flask import Flask
 from flask.testing import FlaskClient
-
-from tests.conftest import Database
-from vrm.app import create_app
-from vrm.config import Settings
-from vrm.crypto.keyring import KeyRing
 
 PASSWORD = "a long and unguessable passphrase"
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
-    KeyRing.generate("development").save(tmp_path / "keyring.json")
-    settings = Settings.from_env({"VRM_INSTANCE_DIR": str(tmp_path), "VRM_DATABASE_URL": database.url})
-    app = create_app(settings)
-    yield app
-    app.extensions["vrm"].engine.dispose()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

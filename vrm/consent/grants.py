@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.consent.models import Grant
-from vrm.consent.scopes import SCOPES
+from vrm.consent.scopes import scope_names, scope_text
 from vrm.db import utcnow
 from vrm.errors import NotFound
 from vrm.vault.rows import business_exists
@@ -32,18 +32,21 @@ def grant_access(
     scopes: Any,
     requested_scopes: Any = None,
     expires_at: Any = None,
+    supersede: bool = False,
 ) -> Grant:
     """Record consent: `scopes` (a part of `requested_scopes`) for `purpose` until `expires_at`.
 
     Raises:
         ValidationError: naming each bad field (unknown scope or purpose, an expiry past a year...).
+
+    With `supersede`, the customer's earlier live grants to this business for this purpose end now.
     """
     problems = v.Problems()
     now = utcnow()
-    requested = _scopes(
+    requested = scope_names(
         scopes if requested_scopes is None else requested_scopes, "requested_scopes", problems
     )
-    granted = _scopes(scopes, "scopes", problems)
+    granted = scope_names(scopes, "scopes", problems)
     if granted and requested and not granted <= requested:
         problems.add("scopes", "must be a part of what the business asked for")
     v.choice(purpose, "purpose", problems, PURPOSES)
@@ -51,13 +54,17 @@ def grant_access(
     if not business_exists(session, business_id):
         problems.add("business_id", "names no business")
     problems.check()
+    if supersede:  # a new consent to the same business for the same purpose replaces the earlier one
+        for earlier in live_grants(session, customer_id=customer_id):
+            if earlier.business_id == business_id and earlier.purpose == purpose:
+                earlier.withdrawn_at = now
     grant = Grant(
         id=uuid.uuid4(),
         customer_id=customer_id,
         business_id=business_id,
         purpose=purpose,
-        requested_scopes=_text(requested),
-        scopes=_text(granted),
+        requested_scopes=scope_text(requested),
+        scopes=scope_text(granted),
         granted_at=now,
         expires_at=until,
     )
@@ -122,12 +129,12 @@ def change_grant(
     if not grant.is_live(now):
         raise NotFound("that access has ended")
     problems = v.Problems()
-    granted = _scopes(scopes, "scopes", problems)
+    granted = scope_names(scopes, "scopes", problems)
     if granted and not granted <= set(grant.requested_scopes.split()):
         problems.add("scopes", "must be a part of what the business asked for")
     until = _last_day(last_day, now, grant.expires_at, problems)
     problems.check()
-    grant.scopes, grant.expires_at = _text(granted), until
+    grant.scopes, grant.expires_at = scope_text(granted), until
     session.flush()
     return grant
 
@@ -135,7 +142,7 @@ def change_grant(
 def record_read(session: Session, *, grant: Grant, scopes: Iterable[str]) -> None:
     """Note that the business just read these categories under this grant (shown to the customer)."""
     grant.last_read_at = utcnow()
-    grant.last_read_scopes = _text(set(scopes))
+    grant.last_read_scopes = scope_text(set(scopes))
     session.flush()
 
 
@@ -145,20 +152,6 @@ def _own_grant(session: Session, customer_id: uuid.UUID, grant_id: object) -> Gr
     if grant is None or grant.customer_id != customer_id:
         raise NotFound("no such access")  # another customer's grant looks exactly like none
     return grant
-
-
-def _scopes(value: Any, field: str, problems: v.Problems) -> set[str]:
-    names = value.split() if v.is_text(value) else value
-    if not isinstance(names, list | tuple | set | frozenset) or not all(isinstance(n, str) for n in names):
-        problems.add(field, "must be a list of scope names")
-        return set()
-    unknown = sorted(set(names) - set(SCOPES))
-    if unknown:
-        problems.add(field, f"has unknown scopes: {', '.join(unknown)[:200]}")
-        return set()
-    if not names:
-        problems.add(field, "must name at least one scope")
-    return set(names)
 
 
 def _expiry(value: Any, earliest: datetime, latest: datetime, problems: v.Problems) -> datetime:
@@ -175,7 +168,3 @@ def _last_day(value: Any, now: datetime, end: datetime, problems: v.Problems) ->
         problems.add("last_day", f"must be a day from today to {end:%d %B %Y}")
         return end
     return datetime.combine(value, time(23, 59, 59), UTC)
-
-
-def _text(scopes: set[str]) -> str:
-    return " ".join(scope for scope in SCOPES if scope in scopes)  # in the vocabulary's order

@@ -53,3 +53,10 @@ def audience(session: Session, *, vault: CustomerVault) -> dict[str, list[str]]:
             if seen.business.display_name not in readers[category]:
                 readers[category].append(seen.business.display_name)
     return dict(readers)
+
+
+def readable_by_token(
+    session: Session, *, vault: CustomerVault, grant: Grant, token_scopes: frozenset[str]
+) -> frozenset[str]:
+    """The categories a request may read now: the live grant's, the token's, and the customer's choices."""
+    return disclosure(session, vault=vault, grant=grant).readable & categories_read(token_scopes)

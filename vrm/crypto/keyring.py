@@ -24,7 +24,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from vrm.crypto.derive import BLIND_INDEX_EMAIL, BlindIndex, derive_subkey
+from vrm.crypto.derive import BLIND_INDEX_EMAIL, PAIRWISE_SUBJECT, BlindIndex, derive_subkey
 from vrm.crypto.envelope import KEY_BYTES, Sealer, key_id_of, new_key
 from vrm.errors import ConfigError, KeyRingError
 from vrm.files import write_private
@@ -255,6 +255,11 @@ class KeyRing:
     @cached_property
     def blind_index(self) -> BlindIndex:
         return BlindIndex(derive_subkey(self.derivation_secret, BLIND_INDEX_EMAIL))
+
+    @cached_property
+    def pairwise_key(self) -> bytes:
+        """The HMAC key of the pairwise ids businesses know customers by (never rotates, so ids stay)."""
+        return derive_subkey(self.derivation_secret, PAIRWISE_SUBJECT)
 
     @cached_property
     def fingerprint(self) -> bytes:

@@ -71,8 +71,9 @@ def add_interaction(
     outcome: str | None = None,
     journey_id: uuid.UUID | None = None,
     recorded_by: str = "business",
+    interaction_id: uuid.UUID | None = None,
 ) -> Interaction:
-    """Record one interaction in the customer's history.
+    """Record one interaction in the customer's history (under `interaction_id` when the caller chose one).
 
     Raises:
         ValidationError: naming each invalid field (unknown business or journey included).
@@ -91,7 +92,7 @@ def add_interaction(
         for name, value in (("subject", subject), ("summary", summary), ("outcome", outcome))
     }
     problems.check()
-    row = InteractionRow(id=uuid.uuid4(), customer_id=vault.customer_id, **clean)
+    row = InteractionRow(id=interaction_id or uuid.uuid4(), customer_id=vault.customer_id, **clean)
     vault.seal_into(row, **sealed)
     session.add(row)
     session.flush()

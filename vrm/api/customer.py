@@ -1,0 +1,187 @@
+"""The business API about one customer: what the customer lets this business read, and their history with it.
+
+Every answer is decided by `vrm.consent.policy` at the moment of the request: a category the customer
+withholds is absent, never stale, and a withdrawn grant ends access on the very next call.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from marshmallow import ValidationError as SchemaError
+
+from vrm.api.bearer import current_bearer, requires
+from vrm.api.schemas import NewInteraction, field_errors
+from vrm.consent.grants import record_read
+from vrm.consent.models import Grant
+from vrm.consent.policy import readable_by_token
+from vrm.errors import NotFound, ValidationError
+from vrm.oauth.idempotency import claim_key
+from vrm.oauth.pairwise import subject_for
+from vrm.serving.request_scope import db_session, runtime
+from vrm.vault.interactions import Interaction, add_interaction, get_interaction, list_interactions
+from vrm.vault.keys import open_vault
+from vrm.vault.preferences import preferences_for_business
+from vrm.vault.profile import get_profile
+from vrm.vault.seal import CustomerVault
+
+customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
+PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale")
+CONTACT_FIELDS = ("emails", "phones", "addresses")
+PAGE = 50
+
+
+@customer_api.get("/customer")
+@requires("profile:read", "contact:read")
+def customer() -> Response:
+    vault, grant, readable = _context()
+    profile = get_profile(db_session(), vault=vault)
+    body: dict[str, Any] = {"sub": _subject(grant)}
+    if "profile" in readable:
+        body.update({name: getattr(profile, name) for name in PROFILE_FIELDS})
+    if "contact" in readable:
+        body.update({name: getattr(profile, name) for name in CONTACT_FIELDS})
+    _note_read(grant, readable & {"profile", "contact"})
+    return _private(jsonify(body))
+
+
+@customer_api.get("/customer/preferences")
+@requires("preferences:read")
+def preferences() -> Response:
+    vault, grant, readable = _context()
+    if "preferences" not in readable:
+        raise NotFound("the customer shares no preferences with this business")
+    current = preferences_for_business(db_session(), vault=vault, business_id=grant.business_id)
+    _note_read(grant, {"preferences"})
+    return _private(
+        jsonify(
+            sub=_subject(grant),
+            contact={channel: allowed for channel, allowed in current.contact.items()},
+            quiet_hours=current.quiet_hours,
+            frequency_caps=current.frequency_caps,
+            preferred_channel=current.preferred_channel,
+            preferred_language=current.preferred_language,
+        )
+    )
+
+
+@customer_api.get("/customer/interactions")
+@requires("interactions:read")
+def interactions() -> Response:
+    vault, grant, readable = _context()
+    if "interactions" not in readable:
+        raise NotFound("the customer shares no history with this business")
+    page = list_interactions(
+        db_session(),
+        vault=vault,
+        business_id=grant.business_id,
+        include_hidden=True,  # hiding is for the customer's own timeline; the record stays the business's
+        limit=PAGE + 1,
+        before=_cursor(request.args.get("cursor")),
+    )
+    more, items = len(page) > PAGE, page[:PAGE]
+    with_feedback = "feedback" in readable
+    _note_read(grant, {"interactions"} | ({"feedback"} if with_feedback else set()))
+    body: dict[str, Any] = {
+        "items": [_interaction(item, with_feedback) for item in items],
+        "next_cursor": None,
+    }
+    if more:
+        body["next_cursor"] = _encode_cursor(items[-1])
+    return _private(jsonify(body))
+
+
+@customer_api.post("/customer/interactions")
+@requires("interactions:write")
+def record() -> tuple[Response, int]:
+    vault, grant, _ = _context()
+    body = request.get_json(silent=True) if request.is_json else None
+    if not isinstance(body, dict):
+        raise ValidationError({"body": "must be a JSON object (Content-Type: application/json)"})
+    try:
+        values = NewInteraction().load(body)
+    except SchemaError as error:
+        raise ValidationError(field_errors(error)) from None
+    key = request.headers.get("Idempotency-Key")
+    interaction_id, repeated = None, False
+    if key is not None:
+        interaction_id, repeated = claim_key(
+            db_session(),
+            client=current_bearer().client,
+            key=key,
+            customer_id=vault.customer_id,
+            body=request.get_data(),
+        )
+    if repeated:
+        assert interaction_id is not None
+        created = get_interaction(db_session(), vault=vault, interaction_id=interaction_id)
+    else:
+        created = add_interaction(
+            db_session(), vault=vault, business_id=grant.business_id, interaction_id=interaction_id, **values
+        )
+    response = _private(jsonify(_interaction(created, with_feedback=False)))
+    response.headers["Location"] = url_for("customer_api.interactions") + f"#{created.id}"
+    return response, 200 if repeated else 201
+
+
+def _context() -> tuple[CustomerVault, Grant, frozenset[str]]:
+    bearer = current_bearer()
+    assert bearer.grant is not None and bearer.token.customer_id is not None  # `requires` lets only these in
+    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=bearer.token.customer_id)
+    readable = readable_by_token(db_session(), vault=vault, grant=bearer.grant, token_scopes=bearer.scopes)
+    return vault, bearer.grant, readable
+
+
+def _subject(grant: Grant) -> str:
+    return subject_for(
+        db_session(), keyring=runtime().keyring, business_id=grant.business_id, customer_id=grant.customer_id
+    )
+
+
+def _note_read(grant: Grant, categories: set[str] | frozenset[str]) -> None:
+    if categories:
+        record_read(db_session(), grant=grant, scopes={f"{category}:read" for category in categories})
+
+
+def _interaction(item: Interaction, with_feedback: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": str(item.id),
+        "channel": item.channel,
+        "direction": item.direction,
+        "occurred_at": item.occurred_at.isoformat(),
+        "subject": item.subject,
+        "summary": item.summary,
+        "outcome": item.outcome,
+        "journey_id": str(item.journey_id) if item.journey_id else None,
+        "recorded_by": item.recorded_by,
+    }
+    if with_feedback:
+        body["feedback"] = (
+            {"rating": item.rating, "comment": item.feedback_comment} if item.rating is not None else None
+        )
+    return body
+
+
+def _encode_cursor(item: Interaction) -> str:
+    raw = json.dumps([item.occurred_at.isoformat(), str(item.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if value is None:
+        return None
+    try:
+        when, ident = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        return datetime.fromisoformat(when), uuid.UUID(ident)
+    except (ValueError, TypeError):
+        raise ValidationError({"cursor": "is not a cursor this API gave out"}) from None
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response

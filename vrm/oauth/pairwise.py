@@ -1,0 +1,58 @@
+"""Pairwise pseudonymous ids: each business knows a customer under its own `sub`, unrelated to any other's."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
+from sqlalchemy.orm import Session
+
+from vrm.crypto.keyring import KeyRing
+from vrm.oauth.models import Relationship
+
+CHUNK = 500  # ids per IN (...) query: well under every database's bound-parameter limit
+
+
+def subject_for(session: Session, *, keyring: KeyRing, business_id: uuid.UUID, customer_id: uuid.UUID) -> str:
+    """The id under which this business knows this customer, recorded on first use."""
+    existing = session.scalar(
+        select(Relationship.subject).where(
+            Relationship.business_id == business_id, Relationship.customer_id == customer_id
+        )
+    )
+    if existing is not None:
+        return existing
+    mac = hmac.new(keyring.pairwise_key, business_id.bytes + customer_id.bytes, hashlib.sha256).digest()
+    subject = base64.urlsafe_b64encode(mac[:24]).decode()  # 192 bits, 32 characters
+    try:
+        with session.begin_nested():  # two first uses at once: the second finds the first's row
+            session.add(
+                Relationship(
+                    id=uuid.uuid4(), business_id=business_id, customer_id=customer_id, subject=subject
+                )
+            )
+    except DatabaseIntegrityError:
+        pass
+    return subject
+
+
+def customers_for(
+    session: Session, *, business_id: uuid.UUID, subjects: Iterable[str]
+) -> dict[str, uuid.UUID]:
+    """Resolve a business's ids of customers in bulk; ids it has no relationship under are left out."""
+    wanted = list(dict.fromkeys(s for s in subjects if isinstance(s, str) and len(s) <= 64))
+    found: dict[str, uuid.UUID] = {}
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(Relationship.subject, Relationship.customer_id).where(
+                Relationship.business_id == business_id,
+                Relationship.subject.in_(wanted[start : start + CHUNK]),
+            )
+        )
+        found.update({subject: customer for subject, customer in rows})
+    return found

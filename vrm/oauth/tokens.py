@@ -1,0 +1,257 @@
+"""Authorization codes and tokens: issued, redeemed once, rotated, revoked, and checked on every request.
+
+Every secret is looked up by its SHA-256 digest. A code or refresh token is claimed by a conditional
+UPDATE, so of two requests racing with the same one only one wins; the loser is treated as a replay,
+which revokes every token of the family (RFC 9700 §2.2.2, §4.14).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from vrm import validation as v
+from vrm.consent.models import Grant
+from vrm.db import utcnow
+from vrm.oauth.models import AuthorizationCode, OAuthClient, Token
+
+CODE_LIFETIME = timedelta(seconds=60)
+ACCESS_LIFETIME = timedelta(minutes=10)
+MAX_SECRET = 200  # longer than anything this server issues: refused before hashing
+
+
+class ReplayDetected(Exception):
+    """A code or refresh token was presented after its one use; its family must be revoked."""
+
+    def __init__(self, family_id: uuid.UUID | None) -> None:
+        super().__init__("a used credential was presented again")
+        self.family_id = family_id
+
+
+@dataclass(frozen=True)
+class Bearer:
+    """A live access token as the business API sees it."""
+
+    token: Token
+    client: OAuthClient
+    grant: Grant | None
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        """The token's scopes, narrowed to what the customer allows now (they may have unticked some)."""
+        issued = frozenset(self.token.scope.split())
+        return issued & self.grant.scope_set if self.grant is not None else issued
+
+
+def digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+def save_code(
+    session: Session,
+    *,
+    client: OAuthClient,
+    customer_id: uuid.UUID,
+    grant_id: uuid.UUID,
+    code: str,
+    redirect_uri: str,
+    scope: str,
+    code_challenge: str,
+) -> AuthorizationCode:
+    now = utcnow()
+    row = AuthorizationCode(
+        id=uuid.uuid4(),
+        code_hash=digest(code),
+        client_id=client.id,
+        customer_id=customer_id,
+        grant_id=grant_id,
+        redirect_uri=redirect_uri,
+        scope=scope,
+        code_challenge=code_challenge,
+        created_at=now,
+        expires_at=now + CODE_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def redeem_code(session: Session, *, client: OAuthClient, code: object) -> AuthorizationCode | None:
+    """Claim a code for its one use by this client; None when unknown, another client's or expired.
+
+    Raises:
+        ReplayDetected: the code was already used (the tokens it gave must be revoked).
+    """
+    row = _by_hash(session, AuthorizationCode, AuthorizationCode.code_hash, code)
+    if row is None or row.client_id != client.id:
+        return None
+    if row.used_at is not None or not _claim(session, AuthorizationCode, row.id, "used_at"):
+        raise ReplayDetected(row.id)
+    return row if row.expires_at > utcnow() else None
+
+
+def issue_tokens(
+    session: Session,
+    *,
+    client: OAuthClient,
+    scope: str,
+    access_token: str,
+    refresh_token: str | None = None,
+    customer_id: uuid.UUID | None = None,
+    grant: Grant | None = None,
+    family_id: uuid.UUID | None = None,
+) -> Token:
+    """Store a newly issued token pair. A refresh token lives no longer than the grant behind it."""
+    now = utcnow()
+    row = Token(
+        id=uuid.uuid4(),
+        access_hash=digest(access_token),
+        refresh_hash=digest(refresh_token) if refresh_token else None,
+        client_id=client.id,
+        customer_id=customer_id,
+        grant_id=grant.id if grant else None,
+        family_id=family_id,
+        scope=scope,
+        issued_at=now,
+        expires_at=now + ACCESS_LIFETIME,
+        refresh_expires_at=grant.expires_at if grant and refresh_token else None,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def redeem_refresh_token(session: Session, *, client: OAuthClient, refresh_token: object) -> Token | None:
+    """Claim a refresh token for its one exchange; None when unknown, another client's, revoked or dead.
+
+    Raises:
+        ReplayDetected: it was already exchanged (its whole family must be revoked).
+    """
+    row: Token | None = _by_hash(session, Token, Token.refresh_hash, refresh_token)
+    if row is None or row.client_id != client.id:
+        return None
+    # Checked before revocation: an exchanged token is revoked too, and presenting it is still a replay.
+    if row.refreshed_at is not None:
+        raise ReplayDetected(row.family_id)
+    if row.revoked_at is not None:
+        return None
+    if not _claim(session, Token, row.id, "refreshed_at"):
+        raise ReplayDetected(row.family_id)
+    now = utcnow()
+    if row.refresh_expires_at is None or row.refresh_expires_at <= now or not _grant_live(session, row, now):
+        return None
+    return row
+
+
+def find_bearer(session: Session, *, access_token: object) -> Bearer | None:
+    """The live token for a bearer value: not expired, not revoked, its grant neither withdrawn nor expired.
+
+    Checked against the database on every request, so a withdrawal takes effect on the very next one.
+    """
+    row = _by_hash(session, Token, Token.access_hash, access_token)
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    grant = session.get(Grant, row.grant_id) if row.grant_id else None
+    if row.grant_id is not None and (grant is None or not grant.is_live(now)):
+        return None
+    client = session.get(OAuthClient, row.client_id)
+    assert client is not None  # tokens cascade with their client
+    return Bearer(row, client, grant)
+
+
+def revoke(session: Session, *, client: OAuthClient, token: object, hint: object = None) -> None:
+    """Revoke one of the client's tokens (RFC 7009); a refresh token takes its whole family with it.
+
+    An unknown token, or another client's, is silently ignored, as the RFC asks.
+    """
+    kinds = [("refresh_token", Token.refresh_hash), ("access_token", Token.access_hash)]
+    if hint == "access_token":
+        kinds.reverse()
+    for kind, column in kinds:
+        row = _by_hash(session, Token, column, token)
+        if row is not None and row.client_id == client.id:
+            if kind == "refresh_token" and row.family_id is not None:
+                revoke_family(session, family_id=row.family_id)
+            else:
+                row.revoked_at = row.revoked_at or utcnow()
+                session.flush()
+            return
+
+
+def revoke_family(session: Session, *, family_id: uuid.UUID | None) -> None:
+    """Revoke every token descending from one authorization code."""
+    if family_id is None:
+        return
+    session.execute(
+        update(Token)
+        .where(Token.family_id == family_id, Token.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+
+
+def introspect(session: Session, *, client: OAuthClient, token: object) -> dict[str, Any]:
+    """RFC 7662: what a token is, told only to the client it belongs to; anything else is inactive."""
+    bearer = find_bearer(session, access_token=token)
+    if bearer is not None and bearer.client.id == client.id:
+        return _description(bearer.token, client, "access_token")
+    row = _by_hash(session, Token, Token.refresh_hash, token)
+    now = utcnow()
+    if (
+        row is not None
+        and row.client_id == client.id
+        and row.revoked_at is None
+        and row.refreshed_at is None
+        and row.refresh_expires_at is not None
+        and row.refresh_expires_at > now
+        and _grant_live(session, row, now)
+    ):
+        return _description(row, client, "refresh_token")
+    return {"active": False}
+
+
+def _description(row: Token, client: OAuthClient, kind: str) -> dict[str, Any]:
+    expires = row.expires_at if kind == "access_token" else row.refresh_expires_at
+    assert expires is not None
+    return {
+        "active": True,
+        "scope": row.scope,
+        "client_id": client.client_id,
+        "token_type": "Bearer" if kind == "access_token" else "refresh_token",
+        "exp": int(expires.timestamp()),
+        "iat": int(row.issued_at.timestamp()),
+    }
+
+
+def _grant_live(session: Session, row: Token, now: datetime) -> bool:
+    grant = session.get(Grant, row.grant_id) if row.grant_id else None
+    return grant is not None and grant.is_live(now)
+
+
+def _by_hash(session: Session, model: Any, column: Any, secret: object) -> Any:
+    if not v.is_text(secret) or not 0 < len(secret) <= MAX_SECRET:  # type: ignore[arg-type]
+        return None
+    return session.scalar(select(model).where(column == digest(secret)))  # type: ignore[arg-type]
+
+
+def _claim(session: Session, model: Any, row_id: uuid.UUID, column: str) -> bool:
+    """Stamp `column` on one row if nobody has yet; True for the one request that did."""
+    result = session.execute(
+        update(model)
+        .where(model.id == row_id, getattr(model, column).is_(None))
+        .values({column: utcnow()})
+        .execution_options(synchronize_session=False)
+    )
+    claimed = bool(cast(CursorResult[Any], result).rowcount)
+    row = session.get(model, row_id)
+    if row is not None:
+        session.refresh(row)
+    return claimed
