@@ -61,8 +61,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_relationships")),
-        sa.UniqueConstraint("business_id", "customer_id", name=op.f("uq_relationships_business_id")),
-        sa.UniqueConstraint("business_id", "subject", name=op.f("uq_relationships_business_id")),
+        sa.UniqueConstraint("business_id", "customer_id", name="uq_relationships_business_customer"),
+        sa.UniqueConstraint("business_id", "subject", name="uq_relationships_business_subject"),
     )
     with op.batch_alter_table("relationships", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_relationships_customer_id"), ["customer_id"], unique=False)

@@ -96,8 +96,8 @@ class Relationship(Base):
 
     __tablename__ = "relationships"
     __table_args__ = (
-        UniqueConstraint("business_id", "subject"),
-        UniqueConstraint("business_id", "customer_id"),
+        UniqueConstraint("business_id", "subject", name="uq_relationships_business_subject"),
+        UniqueConstraint("business_id", "customer_id", name="uq_relationships_business_customer"),
     )
 
     id: Mapped[uuid_pk]
