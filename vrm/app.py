@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 import web
 from vrm.api import problems
+from vrm.api.contact import contact_api
 from vrm.api.customer import customer_api
 from vrm.api.health import health
 from vrm.api.oauth import oauth
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(health)
     app.register_blueprint(oauth)
     app.register_blueprint(customer_api)
+    app.register_blueprint(contact_api)
     web.install(app, settings)
     _answer_errors(app)
 

@@ -3,17 +3,24 @@ customer's current data-sharing choices for that business. The API filters throu
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
-from vrm.consent.grants import live_grants
+from vrm.consent.grants import live_grants, live_grants_to
 from vrm.consent.models import Grant
 from vrm.consent.scopes import categories_read
+from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
-from vrm.vault.preferences import preferences_for_business
+from vrm.vault.interactions import sent_counts
+from vrm.vault.keys import open_vaults
+from vrm.vault.preferences import ContactRules, contact_rules, preferences_for_business
 from vrm.vault.seal import CustomerVault
 
 
@@ -60,3 +67,94 @@ def readable_by_token(
 ) -> frozenset[str]:
     """The categories a request may read now: the live grant's, the token's, and the customer's choices."""
     return disclosure(session, vault=vault, grant=grant).readable & categories_read(token_scopes)
+
+
+# --- contact decisions ------------------------------------------------------------------------------
+
+PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+
+
+@dataclass(frozen=True)
+class ContactQuestion:
+    """May the business contact this customer (None: unknown to it) on a channel, for a purpose, then?"""
+
+    customer_id: uuid.UUID | None
+    channel: str
+    purpose: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class ContactDecision:
+    allowed: bool
+    reason: str | None = None
+
+
+ALLOWED = ContactDecision(True)
+
+
+def decide_contacts(
+    session: Session,
+    *,
+    keyring: KeyRing,
+    business_id: uuid.UUID,
+    questions: Sequence[ContactQuestion],
+    now: datetime,
+) -> list[ContactDecision]:
+    """Decide every question, in order, from the customers' rules as they are at this moment.
+
+    A deny always carries its reason: no_relationship, consent_withdrawn, channel_not_allowed,
+    purpose_not_allowed, quiet_hours or frequency_cap (checked in that order). Frequency caps count the
+    business's outbound interactions in the rolling day, week or month before `now`.
+    """
+    known = {q.customer_id for q in questions if q.customer_id is not None}
+    consenting = {
+        grant.customer_id for grant in live_grants_to(session, business_id=business_id, customer_ids=known)
+    }
+    rules = contact_rules(
+        session,
+        vaults=open_vaults(session, keyring=keyring, customer_ids=consenting),
+        business_id=business_id,
+    )
+    capped = {
+        customer
+        for q in questions
+        if (customer := q.customer_id) in rules and rules[customer].frequency_caps.get(q.channel)
+    }
+    counts = (
+        sent_counts(
+            session,
+            business_id=business_id,
+            customer_ids=capped,
+            since={period: now - length for period, length in PERIODS.items()},
+        )
+        if capped
+        else {}
+    )
+    return [_decide(q, rules.get(q.customer_id) if q.customer_id else None, counts) for q in questions]
+
+
+def _decide(
+    question: ContactQuestion, rules: ContactRules | None, counts: dict[tuple[uuid.UUID, str], dict[str, int]]
+) -> ContactDecision:
+    if question.customer_id is None:
+        return ContactDecision(False, "no_relationship")
+    if rules is None:
+        return ContactDecision(False, "consent_withdrawn")
+    purposes = rules.contact.get(question.channel, {})
+    if not any(purposes.values()):
+        return ContactDecision(False, "channel_not_allowed")
+    if not purposes.get(question.purpose, False):
+        return ContactDecision(False, "purpose_not_allowed")
+    if rules.quiet_hours and _is_quiet(rules.quiet_hours, question.at):
+        return ContactDecision(False, "quiet_hours")
+    cap = rules.frequency_caps.get(question.channel)
+    if cap and counts.get((question.customer_id, question.channel), {}).get(cap["period"], 0) >= cap["limit"]:
+        return ContactDecision(False, "frequency_cap")
+    return ALLOWED
+
+
+def _is_quiet(quiet: dict[str, str], at: datetime) -> bool:
+    local = at.astimezone(ZoneInfo(quiet["time_zone"])).time()
+    start, end = time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+    return start <= local < end if start < end else local >= start or local < end
