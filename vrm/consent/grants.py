@@ -86,20 +86,22 @@ def live_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
     )
 
 
-def live_grants_to(
+def consenting_customers(
     session: Session, *, business_id: uuid.UUID, customer_ids: Iterable[uuid.UUID]
-) -> list[Grant]:
-    """The grants in force now from any of these customers to one business."""
+) -> set[uuid.UUID]:
+    """Which of these customers have a grant in force to this business now."""
     now = utcnow()
     wanted = list(dict.fromkeys(customer_ids))
-    found: list[Grant] = []
+    found: set[uuid.UUID] = set()
     for start in range(0, len(wanted), CHUNK):
-        found += session.scalars(
-            select(Grant).where(
-                Grant.business_id == business_id,
-                Grant.customer_id.in_(wanted[start : start + CHUNK]),
-                Grant.withdrawn_at.is_(None),
-                Grant.expires_at > now,
+        found.update(
+            session.scalars(
+                select(Grant.customer_id).where(
+                    Grant.business_id == business_id,
+                    Grant.customer_id.in_(wanted[start : start + CHUNK]),
+                    Grant.withdrawn_at.is_(None),
+                    Grant.expires_at > now,
+                )
             )
         )
     return found

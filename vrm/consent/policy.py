@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
-from vrm.consent.grants import live_grants, live_grants_to
+from vrm.consent.grants import consenting_customers, live_grants
 from vrm.consent.models import Grant
 from vrm.consent.scopes import categories_read
 from vrm.crypto.keyring import KeyRing
@@ -108,9 +108,7 @@ def decide_contacts(
     business's outbound interactions in the rolling day, week or month before `now`.
     """
     known = {q.customer_id for q in questions if q.customer_id is not None}
-    consenting = {
-        grant.customer_id for grant in live_grants_to(session, business_id=business_id, customer_ids=known)
-    }
+    consenting = consenting_customers(session, business_id=business_id, customer_ids=known)
     rules = contact_rules(
         session,
         vaults=open_vaults(session, keyring=keyring, customer_ids=consenting),

@@ -182,28 +182,41 @@ def contact_rules(
     """
     ids = list(vaults)
     rules: dict[uuid.UUID, ContactRules] = {}
-    overrides: dict[uuid.UUID, BusinessOverride] = {}
+    table, override_table = PreferencesRow.__tablename__, BusinessOverride.__tablename__
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        overrides.update(
-            (row.customer_id, row)
-            for row in session.scalars(
-                select(BusinessOverride).where(
+        # Plain rows, not ORM objects: thousands of customers per call, and nothing here is written.
+        overrides = {
+            customer: (row_id, settings)
+            for customer, row_id, settings in session.execute(
+                select(BusinessOverride.customer_id, BusinessOverride.id, BusinessOverride.settings).where(
                     BusinessOverride.business_id == business_id, BusinessOverride.customer_id.in_(chunk)
                 )
             )
+        }
+        rows = session.execute(
+            select(
+                PreferencesRow.customer_id,
+                PreferencesRow.id,
+                PreferencesRow.contact,
+                PreferencesRow.quiet_hours,
+                PreferencesRow.frequency_caps,
+            ).where(PreferencesRow.customer_id.in_(chunk))
         )
-        for row in session.scalars(select(PreferencesRow).where(PreferencesRow.customer_id.in_(chunk))):
-            vault = vaults[row.customer_id]
-            opened = vault.open_from(row, CONTACT_FIELDS)
-            override = overrides.get(row.customer_id)
-            if override is not None:
-                settings = vault.open_from(override, ["settings"])["settings"]
+        for customer, row_id, *blobs in rows:
+            vault = vaults[customer]
+            opened = {
+                name: vault.open(table, name, row_id, blob)
+                for name, blob in zip(CONTACT_FIELDS, blobs, strict=True)
+            }
+            if customer in overrides:
+                override_id, blob = overrides[customer]
+                settings = vault.open(override_table, "settings", override_id, blob)
                 opened = {
                     name: _apply(opened[name], settings[name]) if name in settings else opened[name]
                     for name in CONTACT_FIELDS
                 }
-            rules[row.customer_id] = ContactRules(**opened)
+            rules[customer] = ContactRules(**opened)
     return rules
 
 
