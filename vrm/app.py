@@ -13,6 +13,7 @@ from vrm.api.contact import contact_api
 from vrm.api.customer import customer_api
 from vrm.api.health import health
 from vrm.api.oauth import oauth
+from vrm.api.openapi import openapi
 from vrm.config import Settings
 from vrm.errors import VrmError
 from vrm.oauth import server as oauth_server
@@ -53,6 +54,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     app.register_blueprint(oauth)
     app.register_blueprint(customer_api)
     app.register_blueprint(contact_api)
+    app.register_blueprint(openapi)
     web.install(app, settings)
     _answer_errors(app)
 

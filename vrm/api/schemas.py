@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+from vrm.consent.policy import REASONS
 from vrm.vault.interactions import LIMITS
-from vrm.vault.vocabulary import CHANNELS, DIRECTIONS
+from vrm.vault.vocabulary import CHANNELS, DIRECTIONS, PURPOSES
 
 
 class NewInteraction(Schema):
@@ -34,3 +35,129 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     for name, value in messages.items():
         flat[str(name)] = " ".join(value) if isinstance(value, list) else str(value)
     return flat
+
+
+# --- response shapes (documented in the OpenAPI document; the views build the same dictionaries) --------
+
+
+class Problem(Schema):
+    """An error, as RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True, metadata={"example": "Validation failed"})
+    status = fields.Integer(required=True, metadata={"example": 422})
+    detail = fields.String(required=True, metadata={"example": "some fields are invalid"})
+    code = fields.String(metadata={"example": "validation_failed"})
+    errors = fields.Dict(
+        keys=fields.String(), values=fields.String(), metadata={"description": "field: problem"}
+    )
+
+
+class Email(Schema):
+    address = fields.Email(required=True)
+    label = fields.String(required=True)
+    primary = fields.Boolean(required=True)
+
+
+class Phone(Schema):
+    number = fields.String(required=True, metadata={"description": "E.164", "example": "+442079460958"})
+    label = fields.String(required=True)
+    primary = fields.Boolean(required=True)
+
+
+class Address(Schema):
+    lines = fields.List(fields.String(), required=True)
+    locality = fields.String(required=True)
+    region = fields.String(allow_none=True)
+    postal_code = fields.String(allow_none=True)
+    country = fields.String(allow_none=True, metadata={"description": "ISO 3166-1 alpha-2"})
+    label = fields.String(required=True)
+    primary = fields.Boolean(required=True)
+
+
+class Customer(Schema):
+    """What the customer lets this business see now. A field the customer withholds is absent."""
+
+    sub = fields.String(
+        required=True, metadata={"description": "The customer's pairwise id for this business"}
+    )
+    given_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
+    family_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
+    display_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
+    language = fields.String(allow_none=True, metadata={"description": "profile:read; BCP 47"})
+    locale = fields.String(allow_none=True, metadata={"description": "profile:read; BCP 47"})
+    emails = fields.List(fields.Nested(Email), metadata={"description": "contact:read"})
+    phones = fields.List(fields.Nested(Phone), metadata={"description": "contact:read"})
+    addresses = fields.List(fields.Nested(Address), metadata={"description": "contact:read"})
+
+
+class QuietHours(Schema):
+    start = fields.String(required=True, metadata={"example": "21:00"})
+    end = fields.String(required=True, metadata={"example": "08:00"})
+    time_zone = fields.String(required=True, metadata={"example": "Europe/Paris"})
+
+
+class Cap(Schema):
+    limit = fields.Integer(required=True, metadata={"example": 2})
+    period = fields.String(required=True, validate=validate.OneOf(("day", "week", "month")))
+
+
+class CustomerPreferences(Schema):
+    """What this business may do: every channel x purpose, quiet hours, caps, what the customer prefers."""
+
+    sub = fields.String(required=True)
+    contact = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(CHANNELS)),
+        values=fields.Dict(keys=fields.String(validate=validate.OneOf(PURPOSES)), values=fields.Boolean()),
+        required=True,
+    )
+    quiet_hours = fields.Nested(QuietHours, allow_none=True, required=True)
+    frequency_caps = fields.Dict(keys=fields.String(), values=fields.Nested(Cap), required=True)
+    preferred_channel = fields.String(allow_none=True, required=True)
+    preferred_language = fields.String(allow_none=True, required=True)
+
+
+class Feedback(Schema):
+    rating = fields.Integer(required=True, validate=validate.Range(1, 5))
+    comment = fields.String(allow_none=True)
+
+
+class InteractionOut(Schema):
+    id = fields.UUID(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    direction = fields.String(required=True, validate=validate.OneOf(DIRECTIONS))
+    occurred_at = fields.String(required=True, metadata={"format": "date-time"})
+    subject = fields.String(required=True, allow_none=True)
+    summary = fields.String(required=True, allow_none=True)
+    outcome = fields.String(required=True, allow_none=True)
+    journey_id = fields.UUID(required=True, allow_none=True)
+    recorded_by = fields.String(required=True)
+    feedback = fields.Nested(Feedback, allow_none=True, metadata={"description": "only with feedback:read"})
+
+
+class InteractionPage(Schema):
+    items = fields.List(fields.Nested(InteractionOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class ContactQuestion(Schema):
+    customer = fields.String(required=True, validate=validate.Length(1, 64))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    at = fields.AwareDateTime(metadata={"description": "when the contact would happen (default: now)"})
+
+
+class ContactQuestions(Schema):
+    items = fields.List(fields.Nested(ContactQuestion), required=True, validate=validate.Length(1, 10_000))
+
+
+class ContactDecision(Schema):
+    customer = fields.String(required=True)
+    allowed = fields.Boolean(required=True)
+    reason = fields.String(
+        validate=validate.OneOf(REASONS), metadata={"description": "present on every deny"}
+    )
+
+
+class ContactDecisions(Schema):
+    decisions = fields.List(fields.Nested(ContactDecision), required=True)

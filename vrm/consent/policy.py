@@ -72,6 +72,14 @@ def readable_by_token(
 # --- contact decisions ------------------------------------------------------------------------------
 
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
+REASONS = (
+    "no_relationship",
+    "consent_withdrawn",
+    "channel_not_allowed",
+    "purpose_not_allowed",
+    "quiet_hours",
+    "frequency_cap",
+)
 
 
 @dataclass(frozen=True)

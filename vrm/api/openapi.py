@@ -1,0 +1,190 @@
+"""The OpenAPI 3.1 document of the business API (`/api/v1/openapi.json`), built by apispec from the same
+marshmallow schemas the API validates with, and a readable page of it (`/api/v1/docs`)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Blueprint, Response, jsonify, render_template
+
+from vrm.api import schemas
+from vrm.consent.scopes import SCOPES
+from vrm.serving.request_scope import runtime
+
+openapi = Blueprint("openapi", __name__, url_prefix="/api/v1", template_folder="templates")
+SCOPE_WORDS = {
+    "profile:read": "Read the customer's names, language and region format",
+    "contact:read": "Read the customer's email addresses, phone numbers and postal addresses",
+    "preferences:read": "Read what the business may do: channels, purposes, quiet hours, caps",
+    "interactions:read": "Read the customer's history with this business",
+    "interactions:write": "Record interactions into the customer's history",
+    "feedback:read": "Read the customer's ratings and comments on this business's interactions",
+}
+ERRORS = {
+    "401": "No token, or an unknown, expired or revoked one (see WWW-Authenticate)",
+    "403": "The token lacks the scope named in WWW-Authenticate, or is of the wrong kind",
+    "422": "The request is invalid; `errors` names each field",
+    "429": "Too many requests from this client; retry after the RateLimit-Reset seconds",
+}
+
+
+@openapi.get("/openapi.json")
+def document() -> Response:
+    response = jsonify(build(runtime().settings.issuer))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@openapi.get("/docs")
+def docs() -> str:
+    return render_template("api_docs.html", spec=build(runtime().settings.issuer))
+
+
+@cache
+def build(issuer: str) -> dict[str, Any]:
+    """The whole document for a server at `issuer` (built once per issuer)."""
+    spec = APISpec(
+        title="VRM vault business API",
+        version="1.0.0",
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Read what customers let you read, record your interactions into their history, "
+            "and ask before you contact anyone. Customers appear under a pairwise id (`sub`) that is yours "
+            "alone.",
+        },
+        servers=[{"url": issuer}],
+    )
+    flows = {
+        "authorizationCode": {
+            "authorizationUrl": f"{issuer}/authorize",
+            "tokenUrl": f"{issuer}/oauth/token",
+            "refreshUrl": f"{issuer}/oauth/token",
+            "scopes": {scope: SCOPE_WORDS[scope] for scope in SCOPES},
+        },
+        "clientCredentials": {"tokenUrl": f"{issuer}/oauth/token", "scopes": {}},
+    }
+    spec.components.security_scheme("vrm", {"type": "oauth2", "flows": flows})
+    for name in (
+        "Problem",
+        "Customer",
+        "CustomerPreferences",
+        "InteractionOut",  # before the page that nests it: apispec registers nested schemas itself
+        "InteractionPage",
+        "NewInteraction",
+        "ContactQuestions",
+        "ContactDecisions",
+    ):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    for path, operations in _paths().items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(
+    summary: str,
+    scopes: list[str],
+    ok: list[tuple[str, str, str]],
+    *,
+    body: str | None = None,
+    extra: dict[str, Any] | None = None,
+    problems: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        status: {"description": description, "content": {"application/json": {"schema": schema}}}
+        for status, description, schema in ok
+    }
+    for code, text in ERRORS.items():
+        responses[code] = {
+            "description": text,
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    operation: dict[str, Any] = {"summary": summary, "security": [{"vrm": scopes}], "responses": responses}
+    for code, text in (problems or {}).items():
+        responses[code] = {
+            "description": text,
+            "content": {"application/problem+json": {"schema": "Problem"}},
+        }
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    operation.update(extra or {})
+    return operation
+
+
+def _paths() -> dict[str, dict[str, Any]]:
+    cursor = {
+        "name": "cursor",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string"},
+        "description": "`next_cursor` of the previous page",
+    }
+    key = {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "maxLength": 200},
+        "description": "Retrying with the same key and body returns the first answer (200) instead of a copy",
+    }
+    return {
+        "/api/v1/customer": {
+            "get": _operation(
+                "The customer as they let you see them now",
+                ["profile:read", "contact:read"],
+                [("200", "Only the fields the token's scopes and the customer's choices allow", "Customer")],
+            )
+        },
+        "/api/v1/customer/preferences": {
+            "get": _operation(
+                "What you may do: channels and purposes, quiet hours, caps, preferences",
+                ["preferences:read"],
+                [("200", "The rules that apply to your business now", "CustomerPreferences")],
+                problems={"404": "The customer shares no preferences with you now"},
+            )
+        },
+        "/api/v1/customer/interactions": {
+            "get": _operation(
+                "Your interactions with the customer, newest first, 50 a page",
+                ["interactions:read"],
+                [("200", "A page of interactions", "InteractionPage")],
+                extra={"parameters": [cursor]},
+                problems={"404": "The customer shares no history with you now"},
+            ),
+            "post": _operation(
+                "Record an interaction into the customer's history",
+                ["interactions:write"],
+                [
+                    ("201", "Recorded", "InteractionOut"),
+                    (
+                        "200",
+                        "Already recorded by an earlier request with this Idempotency-Key",
+                        "InteractionOut",
+                    ),
+                ],
+                body="NewInteraction",
+                extra={"parameters": [key]},
+                problems={"409": "The Idempotency-Key was already used for a different request"},
+            ),
+        },
+        "/api/v1/contact-decisions": {
+            "post": _operation(
+                "Ask before contacting customers: up to 10,000 questions, answered in order",
+                [],
+                [
+                    (
+                        "200",
+                        "One decision per question, in order; every deny has its reason",
+                        "ContactDecisions",
+                    )
+                ],
+                body="ContactQuestions",
+                extra={
+                    "description": "Needs a client credentials token. Contacting a customer after a deny "
+                    "breaks their rules; every decision is recorded for the consent log."
+                },
+            )
+        },
+    }
