@@ -8,16 +8,13 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 import web
+from vrm import api
 from vrm.api import problems
-from vrm.api.contact import contact_api
-from vrm.api.customer import customer_api
-from vrm.api.health import health
-from vrm.api.oauth import oauth
-from vrm.api.openapi import openapi
 from vrm.config import Settings
 from vrm.errors import VrmError
 from vrm.oauth import server as oauth_server
 from vrm.runtime import Runtime, open_runtime
+from vrm.serving import limits
 from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
 from web.errors import error_page, http_error_page
@@ -49,13 +46,10 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     install(app, runtime)
+    limiter = limits.install(app, settings)
     oauth_server.install(app, settings.issuer)
-    app.register_blueprint(health)
-    app.register_blueprint(oauth)
-    app.register_blueprint(customer_api)
-    app.register_blueprint(contact_api)
-    app.register_blueprint(openapi)
-    web.install(app, settings)
+    api.install(app, limiter)
+    web.install(app, limiter)
     _answer_errors(app)
 
     @app.after_request

@@ -7,7 +7,6 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
-from vrm.config import Settings
 from vrm.serving.paths import is_json_path
 from web import login
 from web.account import account
@@ -29,7 +28,7 @@ AUTH_LIMIT = "10 per minute;100 per hour"
 CODE_LIMIT = "5 per minute;30 per hour"
 
 
-def install(app: Flask, settings: Settings) -> None:
+def install(app: Flask, limiter: Limiter) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 3600)
     # Every form of the web pages is checked; JSON paths authenticate with tokens, not cookies.
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
@@ -40,15 +39,7 @@ def install(app: Flask, settings: Settings) -> None:
         if not is_json_path(request.path):
             csrf.protect()
 
-    limiter = Limiter(
-        get_remote_address,
-        app=app,
-        storage_uri=settings.redis_url or "memory://",
-        strategy="moving-window",
-        headers_enabled=True,
-    )
     limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
-    app.extensions["web_limiter"] = limiter
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
     for blueprint in (

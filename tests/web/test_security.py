@@ -40,6 +40,7 @@ FORMS = [
     ("/account/two-step/off", {"off-password": PASSWORD}),
     (f"/connections/{ANY_ID}", {"scope": "profile:read"}),
     (f"/connections/{ANY_ID}/withdraw", {}),
+    ("/authorize", {"decision": "allow", "allow_scope": "profile:read", "duration": "365"}),
 ]
 
 

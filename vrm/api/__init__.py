@@ -1,0 +1,26 @@
+"""The JSON front: business API, OAuth endpoints, OpenAPI document, probes; rate-limited per client."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+
+from vrm.api.bearer import client_key
+from vrm.api.contact import contact_api
+from vrm.api.customer import customer_api
+from vrm.api.health import health
+from vrm.api.oauth import oauth
+from vrm.api.openapi import openapi
+
+# Per client (its tokens), whatever addresses its calls come from; shared across workers through Redis.
+API_LIMIT = "600 per minute"
+DECISIONS_LIMIT = "60 per minute"  # each call may carry 10,000 questions
+OAUTH_LIMIT = "120 per minute"  # per client address: token, revocation and introspection
+
+
+def install(app: Flask, limiter: Limiter) -> None:
+    limiter.limit(API_LIMIT, key_func=client_key)(customer_api)
+    limiter.limit(DECISIONS_LIMIT, key_func=client_key)(contact_api)
+    limiter.limit(OAUTH_LIMIT)(oauth)
+    for blueprint in (health, oauth, customer_api, contact_api, openapi):
+        app.register_blueprint(blueprint)

@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, g, request
+from flask_limiter.util import get_remote_address
 
 from vrm.api.problems import problem
 from vrm.oauth.tokens import Bearer, find_bearer
@@ -57,11 +58,27 @@ def current_bearer() -> Bearer:
     return found
 
 
+def client_key() -> str:
+    """The rate-limit key of a request: its client when the token is live, else its address."""
+    found = _lookup()
+    return f"client:{found.client.client_id}" if found is not None else f"address:{get_remote_address()}"
+
+
+def _lookup() -> Bearer | None:
+    """The request's live token, looked up once per request (the rate limiter asks first)."""
+    if "bearer_lookup" not in g:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        valid = scheme.lower() == "bearer" and value.strip()
+        g.bearer_lookup = find_bearer(db_session(), access_token=value.strip()) if valid else None
+    found: Bearer | None = g.bearer_lookup
+    return found
+
+
 def _authorize(scopes: tuple[str, ...], *, customer: bool) -> Bearer:
     scheme, _, value = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         raise BearerRefused(401, None, "send an access token: Authorization: Bearer <token>")
-    found = find_bearer(db_session(), access_token=value.strip())
+    found = _lookup()
     if found is None:
         raise BearerRefused(401, "invalid_token", "the access token is unknown, expired or revoked")
     if customer and found.token.customer_id is None:

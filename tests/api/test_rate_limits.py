@@ -1,0 +1,46 @@
+"""Rate limits per client, whatever address its calls come from, announced in RateLimit header fields."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from tests import factories
+from tests.conftest import Database
+from vrm.api import DECISIONS_LIMIT
+from vrm.oauth.clients import create_client
+from vrm.oauth.tokens import issue_tokens
+
+
+def business_token(database: Database, name: str) -> str:
+    with database.sessions.begin() as session:
+        shop = factories.business(session, name)
+        client, _ = create_client(
+            session, business_id=shop.id, name=name, redirect_uris=["https://r.example/cb"]
+        )
+        issue_tokens(session, client=client, scope="", access_token=f"token-of-{name}")
+    return f"token-of-{name}"
+
+
+def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, database: Database) -> None:
+    http = app.test_client()
+    first, second = business_token(database, "first-shop"), business_token(database, "second-shop")
+    limit = int(DECISIONS_LIMIT.split()[0])
+    question = {"items": [{"customer": "nobody", "channel": "email", "purpose": "service"}]}
+
+    def ask(token: str, address: str):  # type: ignore[no-untyped-def]
+        return http.post(
+            "/api/v1/contact-decisions",
+            json=question,
+            headers={"Authorization": f"Bearer {token}"},
+            environ_base={"REMOTE_ADDR": address},
+        )
+
+    answers = [ask(first, f"10.0.0.{n % 200}") for n in range(limit)]  # spread over addresses: one budget
+    assert all(a.status_code == 200 for a in answers)
+    assert answers[0].headers["RateLimit-Limit"] == str(limit)
+    assert answers[0].headers["RateLimit-Remaining"] == str(limit - 1)
+    assert 0 <= int(answers[0].headers["RateLimit-Reset"]) <= 61  # seconds (a minute, rounded up), not an epoch
+    refused = ask(first, "10.0.1.1")
+    assert refused.status_code == 429 and refused.headers["Content-Type"] == "application/problem+json"
+    assert refused.headers["RateLimit-Remaining"] == "0" and refused.get_json()["detail"]
+    assert ask(second, "10.0.1.1").status_code == 200  # another client is not held back

@@ -1,0 +1,40 @@
+"""Rate limits for both fronts: one Flask-Limiter per app, shared through Redis when VRM_REDIS_URL is set.
+
+Answers carry the IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): RateLimit-Limit,
+RateLimit-Remaining and RateLimit-Reset, the last in seconds from now rather than Flask-Limiter's epoch.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, Response
+from flask_limiter import HeaderNames, Limiter
+from flask_limiter.util import get_remote_address
+
+from vrm.config import Settings
+
+HEADERS = {
+    HeaderNames.LIMIT: "RateLimit-Limit",
+    HeaderNames.REMAINING: "RateLimit-Remaining",
+    HeaderNames.RESET: "RateLimit-Reset",
+}
+
+
+def install(app: Flask, settings: Settings) -> Limiter:
+    # Registered before the limiter's own hook, so it runs after it (Flask runs them last-registered first).
+    @app.after_request
+    def reset_in_seconds(response: Response) -> Response:
+        reset = response.headers.get("RateLimit-Reset")
+        if reset is not None and reset.isdigit():
+            response.headers["RateLimit-Reset"] = str(max(0, int(reset) - int(time.time())))
+        return response
+
+    return Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        strategy="moving-window",
+        headers_enabled=True,
+        header_name_mapping=HEADERS,
+    )
