@@ -39,7 +39,9 @@ def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, dat
     assert all(a.status_code == 200 for a in answers)
     assert answers[0].headers["RateLimit-Limit"] == str(limit)
     assert answers[0].headers["RateLimit-Remaining"] == str(limit - 1)
-    assert 0 <= int(answers[0].headers["RateLimit-Reset"]) <= 61  # seconds (a minute, rounded up), not an epoch
+    assert (
+        0 <= int(answers[0].headers["RateLimit-Reset"]) <= 61
+    )  # seconds (a minute, rounded up), not an epoch
     refused = ask(first, "10.0.1.1")
     assert refused.status_code == 429 and refused.headers["Content-Type"] == "application/problem+json"
     assert refused.headers["RateLimit-Remaining"] == "0" and refused.get_json()["detail"]
