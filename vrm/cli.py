@@ -13,13 +13,13 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from vrm import schema
+from vrm.cli_integrations import clients, webhooks
 from vrm.config import Settings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine
 from vrm.errors import KeyRingError, VrmError
 from vrm.files import make_private
 from vrm.runtime import Runtime, open_runtime
-from vrm.vault.vocabulary import PURPOSES
 
 
 class Vrm(click.Group):
@@ -43,6 +43,10 @@ def cli() -> None:
     Configuration comes from the environment: VRM_DATABASE_URL, VRM_KEYRING_FILE, VRM_SECRET_KEY,
     VRM_ISSUER, VRM_ENV (development | production).
     """
+
+
+cli.add_command(clients)
+cli.add_command(webhooks)
 
 
 def main() -> None:
@@ -296,56 +300,6 @@ def businesses_create(name: str, display_name: str | None, website: str | None) 
     with runtime.sessions.begin() as session:
         business = create_business(session, name=name, display_name=display_name, website=website)
     click.echo(f"business {business.name} created ({business.id})")
-
-
-@cli.group()
-def clients() -> None:
-    """Manage the OAuth clients (applications) of businesses."""
-
-
-@clients.command("create")
-@click.option("--business", "business_name", required=True, help="The business's handle.")
-@click.option(
-    "--redirect-uri", "redirect_uris", multiple=True, required=True, help="Exact redirect URI (repeatable)."
-)
-@click.option(
-    "--scope", "scopes", multiple=True, help="A scope the client may ask for (repeatable; default: all)."
-)
-@click.option("--name", help="The application's name, shown on the consent screen (default: the business's).")
-@click.option(
-    "--purpose", default="service", show_default=True, help="What the data is for: " + ", ".join(PURPOSES)
-)
-@click.option("--json", "as_json", is_flag=True, help='Print {"client_id": ..., "client_secret": ...}.')
-def clients_create(
-    business_name: str,
-    redirect_uris: tuple[str, ...],
-    scopes: tuple[str, ...],
-    name: str | None,
-    purpose: str,
-    as_json: bool,
-) -> None:
-    """Register an application of a business and print its credentials (the secret is shown only now)."""
-    from vrm.accounts.businesses import get_business
-    from vrm.oauth.clients import create_client
-
-    runtime = _runtime()
-    with runtime.sessions.begin() as session:
-        business = get_business(session, name=business_name)
-        client, secret = create_client(
-            session,
-            business_id=business.id,
-            name=name or business.display_name,
-            redirect_uris=list(redirect_uris),
-            scopes=" ".join(scopes) if scopes else None,
-            purpose=purpose,
-        )
-    if as_json:
-        click.echo(json.dumps({"client_id": client.client_id, "client_secret": secret}))
-    else:
-        click.echo(
-            f"client_id:     {client.client_id}\nclient_secret: {secret}\nscopes:        {client.scopes}"
-        )
-        click.echo("Keep the secret safe: it is not stored and cannot be shown again.", err=True)
 
 
 # --- development and serving ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vrm.accounts.models import Business, Customer, RecoveryCode, TwoFactor, WebSession
-from vrm.consent.models import Grant
+from vrm.consent.models import Grant, Webhook, WebhookDelivery
 from vrm.oauth.models import AuthorizationCode, IdempotentRequest, OAuthClient, Relationship, Token
 from vrm.vault.models import (
     BusinessOverride,
@@ -33,5 +33,7 @@ __all__ = [
     "Relationship",
     "Token",
     "TwoFactor",
+    "Webhook",
+    "WebhookDelivery",
     "WebSession",
 ]

@@ -12,8 +12,9 @@ from vrm.accounts.models import Business
 from vrm.consent.grants import change_grant, ended_grants, withdraw_grant
 from vrm.consent.models import Grant
 from vrm.consent.policy import disclosures
+from vrm.consent.webhooks import announce
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session
+from vrm.serving.request_scope import db_session, runtime
 from web import words
 from web.forms import ConfirmForm, ConnectionForm
 from web.login import signed_in, signed_in_vault
@@ -49,6 +50,7 @@ def change(grant_id: str) -> Response | tuple[str, int]:
         except ValidationError as error:
             errors = [PROBLEMS.get(field, f"{field}: {message}.") for field, message in error.errors.items()]
         else:
+            _announce(grant, "consent.changed")
             flash(f"Saved. {_name(grant)} sees only what you ticked, from its next request on.")
             return redirect(url_for("connections.overview"))
     else:
@@ -60,6 +62,7 @@ def change(grant_id: str) -> Response | tuple[str, int]:
 @login_required  # type: ignore[untyped-decorator]
 def withdraw(grant_id: str) -> Response:
     grant = withdraw_grant(db_session(), customer_id=signed_in().customer_id, grant_id=grant_id)
+    _announce(grant, "consent.withdrawn")
     flash(f"{_name(grant)} no longer has access. Its next request for your data will be refused.")
     return redirect(url_for("connections.overview"))
 
@@ -76,6 +79,16 @@ def _page(failed: tuple[str, set[str], ConnectionForm, list[str]] | None = None)
         blank=ConnectionForm(formdata=None),
         confirm=ConfirmForm(),
         now=datetime.now(UTC),
+    )
+
+
+def _announce(grant: Grant, event: str) -> None:
+    announce(
+        db_session(),
+        keyring=runtime().keyring,
+        customer_id=grant.customer_id,
+        business_ids={grant.business_id},
+        event=event,
     )
 
 

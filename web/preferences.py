@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 from zoneinfo import available_timezones
 
@@ -12,8 +13,9 @@ from werkzeug.wrappers import Response
 
 from vrm.accounts.businesses import get_business, list_businesses
 from vrm.accounts.models import Business
+from vrm.consent.webhooks import announce, businesses_with_access
 from vrm.errors import ValidationError
-from vrm.serving.request_scope import db_session
+from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.preferences import (
     Preferences,
     get_override,
@@ -26,7 +28,7 @@ from vrm.vault.preferences import (
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 from web import words
 from web.forms import ConfirmForm
-from web.login import signed_in_vault
+from web.login import signed_in, signed_in_vault
 
 preferences = Blueprint("preferences", __name__, url_prefix="/preferences")
 TIME_ZONES = sorted(available_timezones())
@@ -46,6 +48,7 @@ def save() -> Response | tuple[str, int]:
         update_preferences(db_session(), vault=signed_in_vault(), changes=submitted)
     except ValidationError as error:
         return _page(submitted, error.errors), 422
+    _announce()
     flash("Your preferences are saved. Every company must follow them from now on.")
     return redirect(url_for("preferences.show"))
 
@@ -88,6 +91,7 @@ def save_company(name: str) -> Response | tuple[str, int]:
         set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
     except ValidationError as error:
         return _company_page(business, chosen, error.errors), 422
+    _announce(business.id)
     flash(
         f"Your rules for {business.display_name} are saved."
         if settings
@@ -143,8 +147,21 @@ def _company_page(business: Business, values: dict[str, Any], errors: dict[str, 
 def reset_company(name: str) -> Response:
     business = get_business(db_session(), name=name)
     set_override(db_session(), vault=signed_in_vault(), business_id=business.id, settings={})
+    _announce(business.id)
     flash(f"{business.display_name} follows your general preferences again.")
     return redirect(url_for("preferences.company", name=name))
+
+
+def _announce(only: uuid.UUID | None = None) -> None:
+    """Tell the companies concerned (through their webhooks) that the rules changed and must be re-read."""
+    concerned = businesses_with_access(db_session(), customer_id=signed_in().customer_id)
+    announce(
+        db_session(),
+        keyring=runtime().keyring,
+        customer_id=signed_in().customer_id,
+        business_ids=concerned if only is None else concerned & {only},
+        event="preferences.changed",
+    )
 
 
 def _input_id(error_key: str) -> str:

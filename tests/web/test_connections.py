@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from flask import Flask
@@ -11,6 +12,7 @@ from tests import factories
 from tests.conftest import Database
 from tests.web.conftest import csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
+from vrm.accounts.models import Business
 from vrm.consent.grants import grant_access, record_read
 from vrm.consent.models import Grant
 
@@ -132,3 +134,30 @@ def test_another_customers_connection_is_not_found(
 
 def _token(client: FlaskClient) -> str:
     return csrf_token(client, "/account")
+
+
+def test_changes_are_announced_to_the_companies_concerned(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    from sqlalchemy import select
+
+    from vrm.consent.models import WebhookDelivery
+    from vrm.consent.webhooks import set_webhook
+
+    sign_up(client, "announced@example.org")
+    grant_id = seed_grant(app, database, "announced@example.org")
+    ring = app.extensions["vrm"].keyring
+    with database.sessions.begin() as session:
+        for name in ("northwind-energy", "unrelated-shop"):
+            shop = session.scalar(select(Business).where(Business.name == name)) or factories.business(
+                session, name
+            )
+            set_webhook(session, keyring=ring, business_id=shop.id, url=f"https://{name}.example/hooks")
+    post_form(client, "/preferences", {"share-profile": "on", "contact-email-service": "on"})
+    post_form(client, f"/connections/{grant_id}/withdraw", {}, token_from="/connections")
+    with database.sessions() as session:
+        events = [
+            (row.event, json.loads(row.payload)["type"]) for row in session.scalars(select(WebhookDelivery))
+        ]
+    # Only the company with access hears of it; the unrelated one, with a webhook too, hears nothing.
+    assert sorted(event for event, _ in events) == ["consent.withdrawn", "preferences.changed"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vrm.db import Base, UTCDateTime, created_at, uuid_pk
@@ -43,3 +43,39 @@ class Grant(Base):
 
     def is_live(self, now: datetime) -> bool:
         return self.withdrawn_at is None and self.expires_at > now
+
+
+class Webhook(Base):
+    """Where a business hears about its customers' changes. Its signing secret is derived, never stored."""
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[uuid_pk]
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), unique=True
+    )
+    url: Mapped[str] = mapped_column(String(500))
+    secret_version: Mapped[int] = mapped_column(default=1)  # bumped to rotate the secret
+    created_at: Mapped[created_at]
+
+
+class WebhookDelivery(Base):
+    """One event on its way to a business (an outbox row written with the change that caused it).
+
+    Its id is sent as the event's idempotency id: delivery is at least once, never lost, and a receiver
+    that has seen an id may drop the repeat.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_due", "delivered_at", "failed_at", "next_attempt_at"),)
+
+    id: Mapped[uuid_pk]
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # JSON; pseudonymous ids only, never personal data
+    created_at: Mapped[created_at]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_status: Mapped[str | None] = mapped_column(String(200))

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 # Each purpose has its own label, so no two uses ever share a key.
 BLIND_INDEX_EMAIL = b"vrm/blind-index/email/v1"
 PAIRWISE_SUBJECT = b"vrm/pairwise-subject/v1"
+WEBHOOK_SECRET = b"vrm/webhook-secret/v1"
 
 
 def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:

@@ -24,7 +24,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from vrm.crypto.derive import BLIND_INDEX_EMAIL, PAIRWISE_SUBJECT, BlindIndex, derive_subkey
+from vrm.crypto.derive import (
+    BLIND_INDEX_EMAIL,
+    PAIRWISE_SUBJECT,
+    WEBHOOK_SECRET,
+    BlindIndex,
+    derive_subkey,
+)
 from vrm.crypto.envelope import KEY_BYTES, Sealer, key_id_of, new_key
 from vrm.errors import ConfigError, KeyRingError
 from vrm.files import write_private
@@ -260,6 +266,11 @@ class KeyRing:
     def pairwise_key(self) -> bytes:
         """The HMAC key of the pairwise ids businesses know customers by (never rotates, so ids stay)."""
         return derive_subkey(self.derivation_secret, PAIRWISE_SUBJECT)
+
+    @cached_property
+    def webhook_key(self) -> bytes:
+        """The key webhook signing secrets are derived from (each hook's id and version select its own)."""
+        return derive_subkey(self.derivation_secret, WEBHOOK_SECRET)
 
     @cached_property
     def fingerprint(self) -> bytes:
