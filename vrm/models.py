@@ -33,7 +33,7 @@ __all__ = [
     "Relationship",
     "Token",
     "TwoFactor",
+    "WebSession",
     "Webhook",
     "WebhookDelivery",
-    "WebSession",
 ]
