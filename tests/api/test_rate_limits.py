@@ -45,4 +45,5 @@ def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, dat
     refused = ask(first, "10.0.1.1")
     assert refused.status_code == 429 and refused.headers["Content-Type"] == "application/problem+json"
     assert refused.headers["RateLimit-Remaining"] == "0" and refused.get_json()["detail"]
+    assert 0 < int(refused.headers["Retry-After"]) <= 61
     assert ask(second, "10.0.1.1").status_code == 200  # another client is not held back

@@ -37,4 +37,5 @@ def install(app: Flask, settings: Settings) -> Limiter:
         strategy="moving-window",
         headers_enabled=True,
         header_name_mapping=HEADERS,
+        retry_after="delta-seconds",
     )
