@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 import web
@@ -48,7 +49,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     install(app, runtime)
     limiter = limits.install(app, settings)
     oauth_server.install(app, settings.issuer)
-    api.install(app, limiter)
+    api.install(app, limiter, settings)
     web.install(app, limiter)
     _answer_errors(app)
 
@@ -71,6 +72,19 @@ def _answer_errors(app: Flask) -> None:
         if error.status >= 500:
             log.error("request failed: %s", error.code, exc_info=error)
         return problems.from_domain(error) if is_json_path(request.path) else error_page(error.status, error)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> Response | tuple[str, int]:
+        # The database is down, restarting or busy: a clean, retryable answer, never a 500.
+        log.warning("database unavailable: %s", type(error.orig).__name__)
+        answer = (
+            problems.problem(503, "Service Unavailable", "the database is busy or unreachable; retry shortly")
+            if is_json_path(request.path)
+            else error_page(503)
+        )
+        response = app.make_response(answer)
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:

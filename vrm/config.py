@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from limits import parse_many
+
 from vrm.errors import ConfigError
 from vrm.files import write_private
 
@@ -24,6 +26,8 @@ class Settings:
     issuer: str
     instance_dir: Path
     redis_url: str | None = None
+    # Calls a minute (or any Flask-Limiter expression) each OAuth client may make to the business API.
+    api_rate_limit: str = "600 per minute"
 
     @property
     def is_production(self) -> bool:
@@ -49,6 +53,7 @@ class Settings:
             issuer=(env.get("VRM_ISSUER") or "http://127.0.0.1:5000").rstrip("/"),
             instance_dir=instance,
             redis_url=env.get("VRM_REDIS_URL") or None,
+            api_rate_limit=_rate_limit(env.get("VRM_API_RATE_LIMIT") or "600 per minute"),
         )
         settings.validate(given={name for name, value in env.items() if name.startswith("VRM_") and value})
         return settings
@@ -75,6 +80,16 @@ class Settings:
         if "VRM_DATABASE_URL" not in given:
             # SQLite works in production, but only where the operator chose to put it.
             raise ConfigError("production needs VRM_DATABASE_URL set (postgresql+psycopg://... recommended)")
+
+
+def _rate_limit(expression: str) -> str:
+    """Raises: ConfigError: not a rate limit expression such as '600 per minute'."""
+    try:
+        if parse_many(expression):
+            return expression
+    except ValueError:
+        pass
+    raise ConfigError(f"VRM_API_RATE_LIMIT must read like '600 per minute', not {expression!r}")
 
 
 def _development_secret(instance: Path, mode: str) -> str:

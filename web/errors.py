@@ -16,6 +16,7 @@ MESSAGES = {
     413: "What you sent is too large.",
     422: "Some of what you entered needs correcting.",
     429: "Too many attempts. Please wait a moment and try again.",
+    503: "The service is busy for a moment. Nothing was changed; please go back and try again shortly.",
 }
 GENERIC = "Something went wrong on our side. Nothing you entered was lost; please try again."
 

@@ -63,3 +63,13 @@ def test_production_refuses_a_plain_http_issuer() -> None:
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ConfigError, match="VRM_ENV"):
         Settings.from_env({"VRM_ENV": "staging"})
+
+
+def test_the_api_rate_limit_is_read_and_checked(tmp_path: Path) -> None:
+    here = {"VRM_INSTANCE_DIR": str(tmp_path)}
+    assert (
+        Settings.from_env({**here, "VRM_API_RATE_LIMIT": "50 per second"}).api_rate_limit == "50 per second"
+    )
+    assert Settings.from_env(here).api_rate_limit == "600 per minute"
+    with pytest.raises(ConfigError, match="VRM_API_RATE_LIMIT"):
+        Settings.from_env({**here, "VRM_API_RATE_LIMIT": "as many as you like"})

@@ -11,15 +11,16 @@ from vrm.api.customer import customer_api
 from vrm.api.health import health
 from vrm.api.oauth import oauth
 from vrm.api.openapi import openapi
+from vrm.config import Settings
 
 # Per client (its tokens), whatever addresses its calls come from; shared across workers through Redis.
-API_LIMIT = "600 per minute"
+# The general API limit is VRM_API_RATE_LIMIT (Settings.api_rate_limit).
 DECISIONS_LIMIT = "60 per minute"  # each call may carry 10,000 questions
 OAUTH_LIMIT = "120 per minute"  # per client address: token, revocation and introspection
 
 
-def install(app: Flask, limiter: Limiter) -> None:
-    limiter.limit(API_LIMIT, key_func=client_key)(customer_api)
+def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
+    limiter.limit(settings.api_rate_limit, key_func=client_key)(customer_api)
     limiter.limit(DECISIONS_LIMIT, key_func=client_key)(contact_api)
     limiter.limit(OAUTH_LIMIT)(oauth)
     for blueprint in (health, oauth, customer_api, contact_api, openapi):

@@ -25,27 +25,26 @@ from vrm.oauth.idempotency import claim_key
 from vrm.oauth.pairwise import subject_for
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.interactions import Interaction, add_interaction, get_interaction, list_interactions
-from vrm.vault.keys import open_vault
 from vrm.vault.preferences import preferences_for_business
-from vrm.vault.profile import get_profile
-from vrm.vault.seal import CustomerVault
+from vrm.vault.reading import Reading, read_for_business
 
 customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
 PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale")
 CONTACT_FIELDS = ("emails", "phones", "addresses")
+EMPTY: dict[str, Any] = {"emails": [], "phones": [], "addresses": []}  # absent lists read as empty
 PAGE = 50
 
 
 @customer_api.get("/customer")
 @requires("profile:read", "contact:read")
 def customer() -> Response:
-    vault, grant, readable = _context()
-    profile = get_profile(db_session(), vault=vault)
+    reading, grant, readable = _context()
+    shown = (PROFILE_FIELDS if "profile" in readable else ()) + (
+        CONTACT_FIELDS if "contact" in readable else ()
+    )
+    opened = reading.profile_fields(shown)
     body: dict[str, Any] = {"sub": _subject(grant)}
-    if "profile" in readable:
-        body.update({name: getattr(profile, name) for name in PROFILE_FIELDS})
-    if "contact" in readable:
-        body.update({name: getattr(profile, name) for name in CONTACT_FIELDS})
+    body.update({name: opened[name] if opened[name] is not None else EMPTY.get(name) for name in shown})
     _note_read(grant, readable & {"profile", "contact"})
     return _private(jsonify(body))
 
@@ -53,7 +52,8 @@ def customer() -> Response:
 @customer_api.get("/customer/preferences")
 @requires("preferences:read")
 def preferences() -> Response:
-    vault, grant, readable = _context()
+    reading, grant, readable = _context()
+    vault = reading.vault
     if "preferences" not in readable:
         raise NotFound("the customer shares no preferences with this business")
     current = preferences_for_business(db_session(), vault=vault, business_id=grant.business_id)
@@ -73,7 +73,8 @@ def preferences() -> Response:
 @customer_api.get("/customer/interactions")
 @requires("interactions:read")
 def interactions() -> Response:
-    vault, grant, readable = _context()
+    reading, grant, readable = _context()
+    vault = reading.vault
     if "interactions" not in readable:
         raise NotFound("the customer shares no history with this business")
     page = list_interactions(
@@ -99,7 +100,8 @@ def interactions() -> Response:
 @customer_api.post("/customer/interactions")
 @requires("interactions:write")
 def record() -> tuple[Response, int]:
-    vault, grant, _ = _context()
+    reading, grant, _ = _context()
+    vault = reading.vault
     body = request.get_json(silent=True) if request.is_json else None
     if not isinstance(body, dict):
         raise ValidationError({"body": "must be a JSON object (Content-Type: application/json)"})
@@ -129,15 +131,25 @@ def record() -> tuple[Response, int]:
     return response, 200 if repeated else 201
 
 
-def _context() -> tuple[CustomerVault, Grant, frozenset[str]]:
+def _context() -> tuple[Reading, Grant, frozenset[str]]:
     bearer = current_bearer()
     assert bearer.grant is not None and bearer.token.customer_id is not None  # `requires` lets only these in
-    vault = open_vault(db_session(), keyring=runtime().keyring, customer_id=bearer.token.customer_id)
-    readable = readable_by_token(db_session(), vault=vault, grant=bearer.grant, token_scopes=bearer.scopes)
-    return vault, bearer.grant, readable
+    reading = read_for_business(
+        db_session(),
+        keyring=runtime().keyring,
+        customer_id=bearer.token.customer_id,
+        business_id=bearer.grant.business_id,
+    )
+    readable = readable_by_token(
+        grant=bearer.grant, token_scopes=bearer.scopes, data_sharing=reading.data_sharing
+    )
+    return reading, bearer.grant, readable
 
 
 def _subject(grant: Grant) -> str:
+    known = current_bearer().subject
+    if known is not None:
+        return known
     return subject_for(
         db_session(), keyring=runtime().keyring, business_id=grant.business_id, customer_id=grant.customer_id
     )

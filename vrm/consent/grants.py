@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
@@ -22,6 +23,7 @@ from vrm.vault.vocabulary import PURPOSES
 LONGEST = timedelta(days=365)  # the default, and the most a customer can be asked for
 ENDED_SHOWN = 50
 CHUNK = 500  # ids per IN (...) query
+READ_NOTED_EVERY = timedelta(minutes=1)
 
 
 def grant_access(
@@ -162,10 +164,23 @@ def change_grant(
 
 
 def record_read(session: Session, *, grant: Grant, scopes: Iterable[str]) -> None:
-    """Note that the business just read these categories under this grant (shown to the customer)."""
-    grant.last_read_at = utcnow()
-    grant.last_read_scopes = scope_text(set(scopes))
-    session.flush()
+    """Note that the business just read these categories under this grant (shown to the customer).
+
+    Written at most once a minute for the same categories: a busy business reads many times a second, and
+    a write per read would serialize them all on one row for nothing the customer can see.
+    """
+    now, read = utcnow(), scope_text(set(scopes))
+    fresh = grant.last_read_at is not None and now - grant.last_read_at < READ_NOTED_EVERY
+    if fresh and grant.last_read_scopes == read:
+        return
+    try:
+        with session.begin_nested():
+            grant.last_read_at, grant.last_read_scopes = now, read
+            session.flush()
+    except OperationalError:
+        # SQLite only: a concurrent request is writing, and a transaction that has read cannot wait for it.
+        # The note is a hint for the customer's page, so the read goes on without it; PostgreSQL waits.
+        session.refresh(grant)
 
 
 def _own_grant(session: Session, customer_id: uuid.UUID, grant_id: object) -> Grant:

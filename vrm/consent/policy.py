@@ -63,10 +63,14 @@ def audience(session: Session, *, vault: CustomerVault) -> dict[str, list[str]]:
 
 
 def readable_by_token(
-    session: Session, *, vault: CustomerVault, grant: Grant, token_scopes: frozenset[str]
+    *, grant: Grant, token_scopes: frozenset[str], data_sharing: dict[str, bool]
 ) -> frozenset[str]:
-    """The categories a request may read now: the live grant's, the token's, and the customer's choices."""
-    return disclosure(session, vault=vault, grant=grant).readable & categories_read(token_scopes)
+    """The categories a request may read now: the live grant's, the token's, and the customer's choices
+    (`data_sharing` as they apply to the grant's business)."""
+    if not grant.is_live(utcnow()):
+        return frozenset()
+    wanted = categories_read(grant.scope_set & token_scopes)
+    return frozenset(category for category in wanted if data_sharing.get(category, False))
 
 
 # --- contact decisions ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from vrm import validation as v
 from vrm.consent.models import Grant
 from vrm.db import utcnow
-from vrm.oauth.models import AuthorizationCode, OAuthClient, Token
+from vrm.oauth.models import AuthorizationCode, OAuthClient, Relationship, Token
 
 CODE_LIFETIME = timedelta(seconds=60)
 ACCESS_LIFETIME = timedelta(minutes=10)
@@ -41,6 +41,7 @@ class Bearer:
     token: Token
     client: OAuthClient
     grant: Grant | None
+    subject: str | None = None  # the customer's pairwise id for this client's business
 
     @property
     def scopes(self) -> frozenset[str]:
@@ -154,16 +155,28 @@ def find_bearer(session: Session, *, access_token: object) -> Bearer | None:
 
     Checked against the database on every request, so a withdrawal takes effect on the very next one.
     """
-    row = _by_hash(session, Token, Token.access_hash, access_token)
-    now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if not v.is_text(access_token) or not 0 < len(access_token) <= MAX_SECRET:  # type: ignore[arg-type]
         return None
-    grant = session.get(Grant, row.grant_id) if row.grant_id else None
+    found = session.execute(
+        select(Token, OAuthClient, Grant, Relationship.subject)
+        .join(OAuthClient, OAuthClient.id == Token.client_id)
+        .outerjoin(Grant, Grant.id == Token.grant_id)
+        .outerjoin(
+            Relationship,
+            (Relationship.business_id == OAuthClient.business_id)
+            & (Relationship.customer_id == Token.customer_id),
+        )
+        .where(Token.access_hash == digest(access_token))  # type: ignore[arg-type]
+    ).first()
+    now = utcnow()
+    if found is None:
+        return None
+    row, client, grant, subject = found
+    if row.revoked_at is not None or row.expires_at <= now:
+        return None
     if row.grant_id is not None and (grant is None or not grant.is_live(now)):
         return None
-    client = session.get(OAuthClient, row.client_id)
-    assert client is not None  # tokens cascade with their client
-    return Bearer(row, client, grant)
+    return Bearer(row, client, grant, subject)
 
 
 def revoke(session: Session, *, client: OAuthClient, token: object, hint: object = None) -> None:

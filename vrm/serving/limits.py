@@ -34,7 +34,8 @@ def install(app: Flask, settings: Settings) -> Limiter:
         get_remote_address,
         app=app,
         storage_uri=settings.redis_url or "memory://",
-        strategy="moving-window",
+        # O(1) per request and close to a moving window; a true moving window keeps every hit (O(limit)).
+        strategy="sliding-window-counter",
         headers_enabled=True,
         header_name_mapping=HEADERS,
         retry_after="delta-seconds",

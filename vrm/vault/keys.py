@@ -72,8 +72,14 @@ def open_vault(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID) ->
     if row is None:
         raise NotFound("this customer has no vault")
     generation, wrapped = row
-    data_key = keyring.unwrap(wrapped, _wrap_aad(customer_id, generation))
-    return CustomerVault(customer_id, Sealer(generation, data_key))
+    return CustomerVault(
+        customer_id, Sealer(generation, unwrap_data_key(keyring, customer_id, generation, wrapped))
+    )
+
+
+def unwrap_data_key(keyring: KeyRing, customer_id: uuid.UUID, generation: int, wrapped: bytes) -> bytes:
+    """Raises: KeyRingError, IntegrityError: as `open_vault`."""
+    return keyring.unwrap(wrapped, _wrap_aad(customer_id, generation))
 
 
 def open_vaults(

@@ -1,0 +1,72 @@
+"""Serve one of the two apps the API benchmark compares, under identical gunicorn settings.
+
+python -m bench.serve vault|bare PORT FOLDER
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+from flask import Flask, jsonify
+from sqlalchemy import select
+
+from vrm.accounts.models import Customer
+from vrm.app import create_app
+from vrm.config import Settings
+from vrm.db import make_engine, make_sessionmaker
+from vrm.runtime import open_runtime
+from vrm.serving.gunicorn_server import Server
+
+OPTIONS = {"workers": 2, "threads": 4, "worker_class": "gthread", "accesslog": None, "timeout": 30}
+
+
+def settings(folder: str) -> Settings:
+    return Settings.from_env(
+        {
+            "VRM_INSTANCE_DIR": folder,
+            "VRM_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
+            "VRM_API_RATE_LIMIT": "100000000 per minute",  # measure the work, not the limiter's refusals
+        }
+    )
+
+
+def bare_app(folder: str) -> Flask:
+    """The baseline: a Flask endpoint doing one primary-key read on the same database."""
+    engine = make_engine(settings(folder).database_url)
+    sessions = make_sessionmaker(engine)
+    with sessions() as session:
+        customer_id: uuid.UUID = session.scalars(select(Customer.id)).one()
+    app = Flask("bare")
+
+    @app.get("/api/v1/customer")
+    def customer() -> object:
+        with sessions() as session:
+            row = session.get(Customer, customer_id)
+            assert row is not None
+            return jsonify(id=str(row.id))
+
+    app.extensions["engine"] = engine
+    return app
+
+
+def main() -> None:
+    which, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    if which == "vault":
+        runtime = open_runtime(settings(folder))
+        app = create_app(runtime.settings, runtime=runtime)
+        engine = runtime.engine
+    else:
+        app = bare_app(folder)
+        engine = app.extensions["engine"]
+    options = {
+        **OPTIONS,
+        "bind": f"127.0.0.1:{port}",
+        "post_fork": lambda _s, _w: engine.dispose(close=False),
+    }
+    Server(app, options).run()
+
+
+if __name__ == "__main__":
+    main()
