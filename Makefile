@@ -38,6 +38,7 @@ test: setup $(NODE_STAMP)
 
 ## bench: benchmarks, each printed as a ratio against a baseline measured in the same run
 bench: $(STAMP)
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk is not installable here: the API load benchmark will say it skipped"
 	$(BIN)/python -m bench
 
 clean:
