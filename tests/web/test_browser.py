@@ -210,3 +210,48 @@ def test_a_customer_narrows_then_withdraws_a_companys_access(
     connection.get_by_role("button", name="Withdraw access").click()
     assert page.get_by_text("Northwind Energy no longer has access.").is_visible()
     assert page.get_by_text("Northwind Energy: withdrawn").is_visible()
+
+
+def test_a_customer_answers_a_consent_screen(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
+    from tests.oauth.conftest import REDIRECT_URI, register
+
+    page, base = browser_page
+    registered = register(database, "northwind-energy", scopes="profile:read contact:read interactions:write")
+    page.goto(base + "/signup")
+    page.get_by_label("Email").fill("consenting@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my vault").click()
+    page.wait_for_url(base + "/account")
+    landed: list[str] = []
+    page.route(REDIRECT_URI + "*", lambda route: (landed.append(route.request.url), route.fulfill(body="ok")))
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": registered.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": "profile:read contact:read interactions:write",
+            "state": "s1",
+            "code_challenge": create_s256_code_challenge("v" * 50),
+            "code_challenge_method": "S256",
+        }
+    )
+    page.goto(f"{base}/authorize?{query}")
+    assert page.get_by_role("heading", name="Northwind Energy asks to see some of your data").is_visible()
+    check_page(page, "consent")
+    page.get_by_label("See your email addresses, phone numbers and postal addresses").uncheck()
+    page.get_by_label("For how long").select_option(label="3 months")
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(REDIRECT_URI + "*")
+    params = parse_qs(urlsplit(landed[0]).query)
+    assert params["state"] == ["s1"] and params["code"] and params["iss"]
+    page.goto(base + "/connections")
+    connection = page.get_by_role("region", name="Northwind Energy")
+    assert connection.get_by_text("Your name and language", exact=True).is_visible()
+    assert not connection.get_by_text("How to reach you", exact=True).is_visible()
