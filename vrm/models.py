@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from vrm.accounts.models import Business, Customer, RecoveryCode, TwoFactor, WebSession
+from vrm.accounts.models import (
+    Business,
+    BusinessSession,
+    BusinessUser,
+    Customer,
+    RecoveryCode,
+    TwoFactor,
+    WebSession,
+)
 from vrm.consent.models import Grant, Webhook, WebhookDelivery
 from vrm.oauth.models import AuthorizationCode, IdempotentRequest, OAuthClient, Relationship, Token
 from vrm.vault.models import (
@@ -19,6 +27,8 @@ __all__ = [
     "AuthorizationCode",
     "Business",
     "BusinessOverride",
+    "BusinessSession",
+    "BusinessUser",
     "Customer",
     "DataKey",
     "Grant",

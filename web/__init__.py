@@ -17,6 +17,7 @@ from web.devices import describe
 from web.forms import error_items
 from web.history import history
 from web.mydata import mydata
+from web.portal import portal
 from web.preferences import preferences
 from web.profile import profile
 from web.two_factor import two_factor
@@ -40,6 +41,7 @@ def install(app: Flask, limiter: Limiter) -> None:
             csrf.protect()
 
     limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
+    limiter.limit(AUTH_LIMIT, methods=["POST"])(portal)
     login.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
     for blueprint in (
@@ -53,6 +55,7 @@ def install(app: Flask, limiter: Limiter) -> None:
         preferences,
         connections,
         consent,
+        portal,
     ):
         app.register_blueprint(blueprint)
     # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).

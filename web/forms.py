@@ -201,3 +201,41 @@ class ConnectionForm(FlaskForm):  # type: ignore[misc]
     """A change to one connection; the ticked scopes come as repeated `scope` fields."""
 
     until = DateField("Until", validators=[Optional()], description="The last day it may see your data.")
+
+
+class BusinessSignUpForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Handle",
+        validators=[DataRequired("Choose a handle."), Length(max=64)],
+        description="Lower-case letters, digits and dashes, e.g. northwind-energy. Customers never type it.",
+    )
+    display_name = StringField(
+        "Business name", validators=[DataRequired("Enter the name customers know."), Length(max=200)]
+    )
+    website = StringField("Website", validators=[Optional(), Length(max=500)], description="https://…")
+    email = EmailField("Email", validators=[DataRequired("Enter your work email address."), Length(max=254)])
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(MIN_LENGTH, MAX_LENGTH, PASSWORD_LENGTH)],
+        description=PASSWORD_HINT,
+    )
+
+
+class NewClientForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        "Application name",
+        validators=[DataRequired("Name the application."), Length(max=200)],
+        description="Customers see it on the consent screen.",
+    )
+    redirect_uris = TextAreaField(
+        "Redirect URIs",
+        validators=[DataRequired("Give at least one redirect URI.")],
+        description="One per line, matched exactly. https only (http for 127.0.0.1 or localhost).",
+    )
+    purpose = SelectField("Purpose", choices=[])
+
+
+class WebhookForm(FlaskForm):  # type: ignore[misc]
+    url = StringField(
+        "Webhook URL", validators=[DataRequired("Enter the URL."), Length(max=500)], description="https://…"
+    )

@@ -64,3 +64,13 @@ def category_list(categories: set[str] | frozenset[str]) -> str:
 def scopes_read(scopes: str | None) -> str:
     """The categories named by space-separated read scopes, as `category_list` words."""
     return category_list({scope.removesuffix(":read") for scope in (scopes or "").split()})
+
+
+SCOPES_FOR_BUSINESSES = {
+    "profile:read": "read the customer's names, language and region format",
+    "contact:read": "read the customer's email addresses, phone numbers and postal addresses",
+    "preferences:read": "read what you may do: channels, purposes, quiet hours, caps",
+    "interactions:read": "read the customer's history with you",
+    "interactions:write": "record your interactions into the customer's history",
+    "feedback:read": "read the customer's ratings and comments on your interactions",
+}

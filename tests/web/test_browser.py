@@ -255,3 +255,27 @@ def test_a_customer_answers_a_consent_screen(
     connection = page.get_by_role("region", name="Northwind Energy")
     assert connection.get_by_text("Your name and language", exact=True).is_visible()
     assert not connection.get_by_text("How to reach you", exact=True).is_visible()
+
+
+def test_a_business_registers_and_creates_its_first_application(browser_page: tuple[Any, str]) -> None:
+    page, base = browser_page
+    page.goto(base + "/business/signup")
+    check_page(page, "business-signup")
+    page.get_by_label("Business name").fill("Northwind Energy")
+    page.get_by_label("Handle").fill("northwind-energy")
+    page.get_by_label("Email").fill("it@northwind.example")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url(base + "/business")
+    page.get_by_label("Application name").fill("Northwind self-service")
+    page.get_by_label("Redirect URIs").fill("https://app.northwind.example/vrm/callback")
+    page.get_by_label("feedback:read", exact=False).uncheck()
+    check_page(page, "business-portal")
+    page.get_by_role("button", name="Create application").click()
+    assert page.get_by_role("heading", name="Northwind self-service is ready").is_visible()
+    assert page.locator("#secret").inner_text()
+    check_page(page, "business-secret")
+    page.get_by_role("link", name="I have stored it").click()
+    application = page.get_by_role("article", name="Northwind self-service")
+    assert application.get_by_text("https://app.northwind.example/vrm/callback").is_visible()
+    assert not application.get_by_text("feedback:read").is_visible()

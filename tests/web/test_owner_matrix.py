@@ -50,6 +50,7 @@ def owner_world(app: Flask, database: Database, owner: FlaskClient) -> dict[str,
         "grant_id": str(grant),
         "name": "northwind-energy",
         "token": "not-a-reset-token",
+        "client_id": "vrm_someone_elses",  # portal routes: a customer is no business user (see test_portal)
     }
 
 

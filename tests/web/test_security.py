@@ -41,6 +41,15 @@ FORMS = [
     (f"/connections/{ANY_ID}", {"scope": "profile:read"}),
     (f"/connections/{ANY_ID}/withdraw", {}),
     ("/authorize", {"decision": "allow", "allow_scope": "profile:read", "duration": "365"}),
+    (
+        "/business/signup",
+        {"name": "csrf-shop", "display_name": "CSRF", "email": "b@example.org", "password": PASSWORD},
+    ),
+    ("/business/signin", {"email": "b@example.org", "password": PASSWORD}),
+    ("/business/signout", {}),
+    ("/business/clients", {"name": "App", "redirect_uris": "https://a.example/cb", "purpose": "service"}),
+    ("/business/clients/vrm_any/rotate", {}),
+    ("/business/webhook", {"url": "https://a.example/hooks"}),
 ]
 
 

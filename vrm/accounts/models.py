@@ -76,3 +76,31 @@ class RecoveryCode(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class BusinessUser(Base):
+    """Someone who manages a business's integration. Only the email's blind index is kept, not the email."""
+
+    __tablename__ = "business_users"
+
+    id: Mapped[uuid_pk]
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="CASCADE"), index=True
+    )
+    email_index: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[created_at]
+
+
+class BusinessSession(Base):
+    """A signed-in business user's browser; like customers' sessions, only the token's SHA-256 is kept."""
+
+    __tablename__ = "business_sessions"
+
+    id: Mapped[uuid_pk]
+    business_user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("business_users.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

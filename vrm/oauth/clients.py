@@ -131,3 +131,11 @@ def redirect_uri_problem(uri: object) -> str | None:
 
 def _digest(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
+
+
+def list_clients(session: Session, *, business_id: uuid.UUID) -> list[OAuthClient]:
+    return list(
+        session.scalars(
+            select(OAuthClient).where(OAuthClient.business_id == business_id).order_by(OAuthClient.created_at)
+        )
+    )
