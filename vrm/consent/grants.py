@@ -88,27 +88,6 @@ def live_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
     )
 
 
-def consenting_customers(
-    session: Session, *, business_id: uuid.UUID, customer_ids: Iterable[uuid.UUID]
-) -> set[uuid.UUID]:
-    """Which of these customers have a grant in force to this business now."""
-    now = utcnow()
-    wanted = list(dict.fromkeys(customer_ids))
-    found: set[uuid.UUID] = set()
-    for start in range(0, len(wanted), CHUNK):
-        found.update(
-            session.scalars(
-                select(Grant.customer_id).where(
-                    Grant.business_id == business_id,
-                    Grant.customer_id.in_(wanted[start : start + CHUNK]),
-                    Grant.withdrawn_at.is_(None),
-                    Grant.expires_at > now,
-                )
-            )
-        )
-    return found
-
-
 def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
     """The customer's latest withdrawn or expired grants, most recent first."""
     now = utcnow()

@@ -10,16 +10,20 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
-from vrm.consent.grants import consenting_customers, live_grants
+from vrm.consent.grants import CHUNK, live_grants
 from vrm.consent.models import Grant
+from vrm.consent.rules_cache import RULES
 from vrm.consent.scopes import categories_read
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.vault.interactions import sent_counts
 from vrm.vault.keys import open_vaults
+from vrm.vault.models import BusinessOverride
+from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.preferences import ContactRules, contact_rules, preferences_for_business
 from vrm.vault.seal import CustomerVault
 
@@ -120,12 +124,7 @@ def decide_contacts(
     business's outbound interactions in the rolling day, week or month before `now`.
     """
     known = {q.customer_id for q in questions if q.customer_id is not None}
-    consenting = consenting_customers(session, business_id=business_id, customer_ids=known)
-    rules = contact_rules(
-        session,
-        vaults=open_vaults(session, keyring=keyring, customer_ids=consenting),
-        business_id=business_id,
-    )
+    rules = _rules_of_consenting(session, keyring=keyring, business_id=business_id, customer_ids=known)
     capped = {
         customer
         for q in questions
@@ -144,6 +143,54 @@ def decide_contacts(
     return [_decide(q, rules.get(q.customer_id) if q.customer_id else None, counts) for q in questions]
 
 
+def _rules_of_consenting(
+    session: Session, *, keyring: KeyRing, business_id: uuid.UUID, customer_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, ContactRules]:
+    """The contact rules of those customers who have a live grant to the business: from the worker's
+    cache when their stored version is unchanged, opened from the vault otherwise."""
+    stamps = _consenting_stamps(session, business_id=business_id, customer_ids=customer_ids)
+    rules: dict[uuid.UUID, ContactRules] = {}
+    missing = []
+    for customer, stamp in stamps.items():
+        cached = RULES.get((customer, business_id), stamp)
+        if cached is None:
+            missing.append(customer)
+        else:
+            rules[customer] = cached
+    opened = contact_rules(
+        session, vaults=open_vaults(session, keyring=keyring, customer_ids=missing), business_id=business_id
+    )
+    for customer, found in opened.items():
+        RULES.put((customer, business_id), stamps[customer], found)
+    return {**rules, **opened}
+
+
+def _consenting_stamps(
+    session: Session, *, business_id: uuid.UUID, customer_ids: set[uuid.UUID]
+) -> dict[uuid.UUID, tuple[datetime, datetime | None]]:
+    """For each customer with a live grant to the business: when their rules for it last changed."""
+    now, wanted = utcnow(), list(customer_ids)
+    stamps: dict[uuid.UUID, tuple[datetime, datetime | None]] = {}
+    live = select(Grant.id).where(
+        Grant.customer_id == PreferencesRow.customer_id,
+        Grant.business_id == business_id,
+        Grant.withdrawn_at.is_(None),
+        Grant.expires_at > now,
+    )
+    for start in range(0, len(wanted), CHUNK):
+        rows = session.execute(
+            select(PreferencesRow.customer_id, PreferencesRow.updated_at, BusinessOverride.updated_at)
+            .outerjoin(
+                BusinessOverride,
+                (BusinessOverride.customer_id == PreferencesRow.customer_id)
+                & (BusinessOverride.business_id == business_id),
+            )
+            .where(PreferencesRow.customer_id.in_(wanted[start : start + CHUNK]), live.exists())
+        )
+        stamps.update({customer: (general, override) for customer, general, override in rows})
+    return stamps
+
+
 def _decide(
     question: ContactQuestion, rules: ContactRules | None, counts: dict[tuple[uuid.UUID, str], dict[str, int]]
 ) -> ContactDecision:
@@ -156,7 +203,7 @@ def _decide(
         return ContactDecision(False, "channel_not_allowed")
     if not purposes.get(question.purpose, False):
         return ContactDecision(False, "purpose_not_allowed")
-    if rules.quiet_hours and _is_quiet(rules.quiet_hours, question.at):
+    if rules.quiet_window and _is_quiet(rules.quiet_window, question.at):
         return ContactDecision(False, "quiet_hours")
     cap = rules.frequency_caps.get(question.channel)
     if cap and counts.get((question.customer_id, question.channel), {}).get(cap["period"], 0) >= cap["limit"]:
@@ -164,7 +211,7 @@ def _decide(
     return ALLOWED
 
 
-def _is_quiet(quiet: dict[str, str], at: datetime) -> bool:
-    local = at.astimezone(ZoneInfo(quiet["time_zone"])).time()
-    start, end = time.fromisoformat(quiet["start"]), time.fromisoformat(quiet["end"])
+def _is_quiet(window: tuple[time, time, ZoneInfo], at: datetime) -> bool:
+    start, end, zone = window
+    local = at.astimezone(zone).time()
     return start <= local < end if start < end else local >= start or local < end
