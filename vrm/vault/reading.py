@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from vrm.crypto.envelope import Sealer
@@ -38,12 +38,9 @@ class Reading:
         return {name: self.vault.open(ProfileRow.__tablename__, name, row_id, sealed[name]) for name in names}
 
 
-def read_for_business(
-    session: Session, *, keyring: KeyRing, customer_id: uuid.UUID, business_id: uuid.UUID
-) -> Reading:
-    """Raises: NotFound: the customer has no vault (erased). IntegrityError, KeyRingError: as open_vault."""
-    profile_columns = [getattr(ProfileRow, name) for name in PROFILE_FIELDS]
-    row = session.execute(
+def _statement() -> Select[Any]:
+    """Built once: constructing a statement of this size costs more than running it."""
+    return (
         select(
             DataKey.generation,
             DataKey.wrapped,
@@ -52,19 +49,29 @@ def read_for_business(
             BusinessOverride.id,
             BusinessOverride.settings,
             ProfileRow.id,
-            *profile_columns,
+            *(getattr(ProfileRow, name) for name in PROFILE_FIELDS),
         )
         .join(PreferencesRow, PreferencesRow.customer_id == DataKey.customer_id)
         .join(ProfileRow, ProfileRow.customer_id == DataKey.customer_id)
         .outerjoin(
             BusinessOverride,
             (BusinessOverride.customer_id == DataKey.customer_id)
-            & (BusinessOverride.business_id == business_id),
+            & (BusinessOverride.business_id == bindparam("business_id")),
         )
-        .where(DataKey.customer_id == customer_id)
+        .where(DataKey.customer_id == bindparam("customer_id"))
         .order_by(DataKey.generation.desc())
         .limit(1)
-    ).first()
+    )
+
+
+STATEMENT = _statement()
+
+
+def read_for_business(
+    session: Session, *, keyring: KeyRing, customer_id: uuid.UUID, business_id: uuid.UUID
+) -> Reading:
+    """Raises: NotFound: the customer has no vault (erased). IntegrityError, KeyRingError: as open_vault."""
+    row = session.execute(STATEMENT, {"customer_id": customer_id, "business_id": business_id}).first()
     if row is None:
         raise NotFound("this customer has no vault")
     generation, wrapped, preferences_id, sharing_blob, override_id, settings_blob, profile_id, *profile = row
