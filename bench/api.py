@@ -28,7 +28,7 @@ from vrm.vault.profile import update_profile
 
 TOKEN = "bench-access-token"
 GOAL = 0.5  # the API's throughput as a share of the bare endpoint's (issue 4)
-SECONDS, CONNECTIONS, ROUNDS = 6, 16, 3
+SECONDS, CONNECTIONS, ROUNDS = 4, 16, 7
 PROFILE = {
     "given_name": "Ada",
     "family_name": "Lovelace",
@@ -135,9 +135,12 @@ def run() -> list[str]:
                 server.terminate()
                 server.wait(10)
     vault, bare = statistics.median(rates["vault"]), statistics.median(rates["bare"])
-    share = vault / bare
+    # The median of each round's ratio: a round measures both back to back, so drift on this shared
+    # machine hits both alike, where a ratio of medians would mix rounds.
+    share = statistics.median(v / b for v, b in zip(rates["vault"], rates["bare"], strict=True))
     return [
         f"GET /api/v1/customer under gunicorn (2 workers x 4 threads, wrk {CONNECTIONS} connections): "
-        f"{vault:,.0f} req/s (baseline, a bare Flask primary-key read: {bare:,.0f} req/s, "
-        f"{share:.0%} of it)  goal >= {GOAL:.0%}: {'met' if share >= GOAL else 'MISSED'}"
+        f"{vault:,.0f} req/s (baseline, a bare Flask primary-key read: {bare:,.0f} req/s; "
+        f"median of {ROUNDS} paired rounds: {share:.0%} of it)  "
+        f"goal >= {GOAL:.0%}: {'met' if share >= GOAL else 'MISSED'}"
     ]
