@@ -57,19 +57,26 @@ def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
     overridden = set(list_overrides(db_session(), vault=signed_in_vault()))
     return render_template(
         "preferences.html",
-        values=values,
-        errors=errors,
-        words=words,
-        channels=CHANNELS,
-        purposes=PURPOSES,
-        categories=DATA_CATEGORIES,
-        periods=FREQUENCY_PERIODS,
-        time_zones=TIME_ZONES,
-        confirm=ConfirmForm(),
-        input_id=_input_id,
+        **_form_context(values, errors),
         companies=list_businesses(db_session()),
         overridden=overridden,
     )
+
+
+def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+    """What both preference forms (general and one company's) are drawn from."""
+    return {
+        "values": values,
+        "errors": errors,
+        "words": words,
+        "channels": CHANNELS,
+        "purposes": PURPOSES,
+        "categories": DATA_CATEGORIES,
+        "periods": FREQUENCY_PERIODS,
+        "time_zones": TIME_ZONES,
+        "input_id": _input_id,
+        "confirm": ConfirmForm(),
+    }
 
 
 @preferences.get("/companies/<name>")
@@ -126,19 +133,10 @@ def _company_page(business: Business, values: dict[str, Any], errors: dict[str, 
     override = get_override(db_session(), vault=signed_in_vault(), business_id=business.id)
     return render_template(
         "company_preferences.html",
+        **_form_context(values, errors),
         business=business,
-        values=values,
-        errors=errors,
         own_quiet_hours="quiet_hours" in override or (bool(errors) and values["quiet_hours"] is not None),
         has_override=bool(override),
-        words=words,
-        channels=CHANNELS,
-        purposes=PURPOSES,
-        categories=DATA_CATEGORIES,
-        periods=FREQUENCY_PERIODS,
-        time_zones=TIME_ZONES,
-        input_id=_input_id,
-        confirm=ConfirmForm(),
     )
 
 

@@ -42,6 +42,16 @@ def browser_page(app: Flask) -> Iterator[tuple[Any, str]]:
         context.close()
 
 
+def sign_up_in(page: Any, base: str, email: str) -> None:
+    """Create a vault through the sign-up page, as a new customer does, and land on the account page."""
+    page.goto(base + "/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create my vault").click()
+    page.wait_for_url(base + "/account")
+
+
 def check_page(page: Any, name: str) -> None:
     assert axe_violations(page) == [], f"accessibility violations on {name}"
     page.set_viewport_size(PHONE)
@@ -149,12 +159,7 @@ def test_a_customer_rates_an_interaction_and_follows_a_journey(
     app: Flask, database: Database, browser_page: tuple[Any, str]
 ) -> None:
     page, base = browser_page
-    page.goto(base + "/signup")
-    page.get_by_label("Email").fill("reviewer@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my vault").click()
-    page.wait_for_url(base + "/account")
+    sign_up_in(page, base, "reviewer@example.org")
     seed_history(app, database, "reviewer@example.org")
 
     page.get_by_role("link", name="History").click()
@@ -186,12 +191,7 @@ def test_a_customer_narrows_then_withdraws_a_companys_access(
     app: Flask, database: Database, browser_page: tuple[Any, str]
 ) -> None:
     page, base = browser_page
-    page.goto(base + "/signup")
-    page.get_by_label("Email").fill("connected@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my vault").click()
-    page.wait_for_url(base + "/account")
+    sign_up_in(page, base, "connected@example.org")
     seed_grant(app, database, "connected@example.org")
 
     page.get_by_role("link", name="Profile").click()
@@ -223,12 +223,7 @@ def test_a_customer_answers_a_consent_screen(
 
     page, base = browser_page
     registered = register(database, "northwind-energy", scopes="profile:read contact:read interactions:write")
-    page.goto(base + "/signup")
-    page.get_by_label("Email").fill("consenting@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create my vault").click()
-    page.wait_for_url(base + "/account")
+    sign_up_in(page, base, "consenting@example.org")
     landed: list[str] = []
     page.route(REDIRECT_URI + "*", lambda route: (landed.append(route.request.url), route.fulfill(body="ok")))
     query = urlencode(

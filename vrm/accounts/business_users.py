@@ -18,7 +18,7 @@ from vrm import validation as v
 from vrm.accounts.businesses import create_business
 from vrm.accounts.models import Business, BusinessSession, BusinessUser
 from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
-from vrm.accounts.sessions import IDLE_LIMIT, LIFETIME, TOUCH_EVERY
+from vrm.accounts.sessions import still_alive
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict
@@ -103,16 +103,8 @@ def resume_business_session(session: Session, *, token: object) -> tuple[Busines
     if not v.is_text(token) or not token:
         return None
     row = session.scalar(select(BusinessSession).where(BusinessSession.token_hash == _digest(str(token))))
-    if row is None:
+    if row is None or not still_alive(session, row):
         return None
-    now = utcnow()
-    if now - row.last_seen_at > IDLE_LIMIT or now - row.created_at > LIFETIME:
-        session.delete(row)
-        session.flush()
-        return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        session.flush()
     user = session.get(BusinessUser, row.business_user_id)
     assert user is not None  # sessions cascade with their user
     business = session.get(Business, user.business_id)

@@ -7,6 +7,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -61,17 +62,25 @@ def resume_session(session: Session, *, token: str) -> WebSession | None:
         return None
     # Looked up by the token's hash: the token itself is never stored, so a database leak signs no one in.
     row = session.scalar(select(WebSession).where(WebSession.token_hash == _digest(token)))
-    if row is None:
-        return None
+    return row if row is not None and still_alive(session, row) else None
+
+
+class Timed(Protocol):
+    created_at: datetime
+    last_seen_at: datetime
+
+
+def still_alive(session: Session, row: Timed) -> bool:
+    """Whether a session row is within its idle and lifetime limits: ended if not, touched if so."""
     now = utcnow()
     if now - row.last_seen_at > IDLE_LIMIT or now - row.created_at > LIFETIME:
         session.delete(row)
         session.flush()
-        return None
+        return False
     if now - row.last_seen_at > TOUCH_EVERY:
         row.last_seen_at = now
         session.flush()
-    return row
+    return True
 
 
 def list_sessions(session: Session, *, vault: CustomerVault) -> list[SessionInfo]:
