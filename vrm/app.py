@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import web
 from vrm import api
@@ -46,6 +47,9 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.is_production,
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    if settings.proxies:
+        # Client addresses (rate limits) and https (cookies, HSTS) as the operator's own proxies saw them.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
     install(app, runtime)
     limiter = limits.install(app, settings)
     oauth_server.install(app, settings.issuer)

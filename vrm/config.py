@@ -28,6 +28,8 @@ class Settings:
     redis_url: str | None = None
     # Calls a minute (or any Flask-Limiter expression) each OAuth client may make to the business API.
     api_rate_limit: str = "600 per minute"
+    # How many reverse proxies stand in front of the app: their X-Forwarded-For/-Proto are trusted.
+    proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -54,6 +56,7 @@ class Settings:
             instance_dir=instance,
             redis_url=env.get("VRM_REDIS_URL") or None,
             api_rate_limit=_rate_limit(env.get("VRM_API_RATE_LIMIT") or "600 per minute"),
+            proxies=_proxies(env.get("VRM_PROXIES") or "0"),
         )
         settings.validate(given={name for name, value in env.items() if name.startswith("VRM_") and value})
         return settings
@@ -80,6 +83,15 @@ class Settings:
         if "VRM_DATABASE_URL" not in given:
             # SQLite works in production, but only where the operator chose to put it.
             raise ConfigError("production needs VRM_DATABASE_URL set (postgresql+psycopg://... recommended)")
+
+
+def _proxies(value: str) -> int:
+    """Raises: ConfigError: not a small whole number."""
+    if not value.isdigit() or int(value) > 5:
+        raise ConfigError(
+            f"VRM_PROXIES must be the number of reverse proxies in front of the app (0-5), not {value!r}"
+        )
+    return int(value)
 
 
 def _rate_limit(expression: str) -> str:

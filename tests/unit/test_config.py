@@ -73,3 +73,12 @@ def test_the_api_rate_limit_is_read_and_checked(tmp_path: Path) -> None:
     assert Settings.from_env(here).api_rate_limit == "600 per minute"
     with pytest.raises(ConfigError, match="VRM_API_RATE_LIMIT"):
         Settings.from_env({**here, "VRM_API_RATE_LIMIT": "as many as you like"})
+
+
+def test_the_number_of_proxies_is_checked(tmp_path: Path) -> None:
+    here = {"VRM_INSTANCE_DIR": str(tmp_path)}
+    assert (
+        Settings.from_env(here).proxies == 0 and Settings.from_env({**here, "VRM_PROXIES": "1"}).proxies == 1
+    )
+    with pytest.raises(ConfigError, match="VRM_PROXIES"):
+        Settings.from_env({**here, "VRM_PROXIES": "all of them"})

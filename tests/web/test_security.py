@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -12,6 +13,9 @@ from sqlalchemy import select
 from tests.conftest import Database
 from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.models import WebSession
+from vrm.app import create_app
+from vrm.config import Settings
+from vrm.crypto.keyring import KeyRing
 from vrm.serving.paths import is_json_path
 
 ANY_ID = uuid.uuid4()
@@ -129,3 +133,28 @@ def test_session_cookie_is_http_only_and_same_site(client: FlaskClient) -> None:
     response = sign_up(client, "cookie@example.org")
     header = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("session="))
     assert re.search(r"HttpOnly", header) and re.search(r"SameSite=Lax", header)
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(
+    database: Database, tmp_path: Path
+) -> None:
+    KeyRing.generate("development").save(tmp_path / "keyring.json")
+    settings = Settings.from_env(
+        {"VRM_INSTANCE_DIR": str(tmp_path), "VRM_DATABASE_URL": database.url, "VRM_PROXIES": "1"}
+    )
+    app = create_app(settings)
+    http = app.test_client()
+
+    def attempt(address: str) -> int:
+        token = csrf_token(http, "/signin")
+        return http.post(
+            "/signin",
+            data={"email": "x@example.org", "password": "wrong but long enough", "csrf_token": token},
+            headers={"X-Forwarded-For": address},
+            environ_base={"REMOTE_ADDR": "10.9.9.9"},  # the proxy itself, the same for everyone
+        ).status_code
+
+    assert [attempt("203.0.113.7") for _ in range(10)] == [200] * 10
+    assert attempt("203.0.113.7") == 429
+    assert attempt("198.51.100.3") == 200  # another client behind the same proxy is not held back
+    app.extensions["vrm"].engine.dispose()
