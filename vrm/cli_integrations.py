@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from functools import partial
 
 import click
 
@@ -106,10 +107,12 @@ def webhooks_deliver(once: bool, interval: float) -> None:
     from vrm.consent.webhooks import deliver_due, due_count, http_send
 
     runtime = open_runtime(Settings.from_env())
+    # Development receivers live on this machine; production refuses every non-public address.
+    send = partial(http_send, allow_private=not runtime.settings.is_production)
     while True:
         with runtime.sessions() as session:
             waiting = due_count(session)
-        result = deliver_due(runtime.sessions, keyring=runtime.keyring, send=http_send)
+        result = deliver_due(runtime.sessions, keyring=runtime.keyring, send=send)
         if waiting or once:
             summary = f"{result.delivered} delivered, {result.retrying} to retry, {result.failed} given up"
             click.echo(f"{waiting} due: {summary}", err=True)

@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
+from functools import partial
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -31,6 +32,8 @@ from vrm.consent.webhooks import (
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.errors import ValidationError
+
+LOCAL = partial(http_send, allow_private=True)  # the test receiver listens on 127.0.0.1
 
 
 class Receiver:
@@ -102,7 +105,7 @@ def test_an_event_is_signed_and_carries_no_personal_data(
             )
             == 1
         )
-    assert deliver_due(database.sessions, keyring=keyring, send=http_send).delivered == 1
+    assert deliver_due(database.sessions, keyring=keyring, send=LOCAL).delivered == 1
     headers, body = receiver.received[0]
     assert verify(secret, headers, body)
     event = json.loads(body)
@@ -112,7 +115,7 @@ def test_an_event_is_signed_and_carries_no_personal_data(
         and len(event["sub"]) >= 32
     )
     assert b"hooked@example.org" not in body and str(customer).encode() not in body  # a pairwise id only
-    assert deliver_due(database.sessions, keyring=keyring, send=http_send).delivered == 0  # sent once
+    assert deliver_due(database.sessions, keyring=keyring, send=LOCAL).delivered == 0  # sent once
 
 
 def test_a_receiver_that_is_down_gets_the_event_later_with_the_same_id(
@@ -125,14 +128,14 @@ def test_a_receiver_that_is_down_gets_the_event_later_with_the_same_id(
             session, keyring=keyring, customer_id=customer, business_ids={shop}, event="consent.withdrawn"
         )
     receiver.status = 503
-    assert deliver_due(database.sessions, keyring=keyring, send=http_send).retrying == 1
+    assert deliver_due(database.sessions, keyring=keyring, send=LOCAL).retrying == 1
     with database.sessions() as session:
         row = session.scalars(select(WebhookDelivery)).one()
         assert row.attempts == 1 and row.next_attempt_at > utcnow() + timedelta(seconds=20)  # backing off
-    assert deliver_due(database.sessions, keyring=keyring, send=http_send).delivered == 0  # not due yet
+    assert deliver_due(database.sessions, keyring=keyring, send=LOCAL).delivered == 0  # not due yet
     _make_due(database)
     receiver.status = 204
-    assert deliver_due(database.sessions, keyring=keyring, send=http_send).delivered == 1
+    assert deliver_due(database.sessions, keyring=keyring, send=LOCAL).delivered == 1
     first, second = receiver.received
     assert first[0]["webhook-id"] == second[0]["webhook-id"] and first[1] == second[1]  # one idempotency id
     assert json.loads(second[1])["type"] == "consent.withdrawn" and verify(secret, *second)
@@ -147,7 +150,7 @@ def test_an_unreachable_receiver_is_retried_then_given_up_never_lost_silently(
         announce(session, keyring=keyring, customer_id=customer, business_ids={shop}, event="consent.changed")
     waits = []
     for _ in range(MAX_ATTEMPTS):
-        deliver_due(database.sessions, keyring=keyring, send=http_send)
+        deliver_due(database.sessions, keyring=keyring, send=LOCAL)
         with database.sessions() as session:
             row = session.scalars(select(WebhookDelivery)).one()
             waits.append(row.next_attempt_at - utcnow())
@@ -169,7 +172,7 @@ def test_rotating_the_secret_changes_every_signature(
     with database.sessions.begin() as session:
         new = rotate_webhook_secret(session, keyring=keyring, business_id=shop)  # type: ignore[arg-type]
         announce(session, keyring=keyring, customer_id=customer, business_ids={shop}, event="consent.changed")
-    deliver_due(database.sessions, keyring=keyring, send=http_send)
+    deliver_due(database.sessions, keyring=keyring, send=LOCAL)
     headers, body = receiver.received[0]
     assert new != old and verify(new, headers, body) and not verify(old, headers, body)
 
@@ -186,3 +189,17 @@ def test_a_webhook_must_be_https(session: Session, keyring: KeyRing, url: str) -
 def _make_due(database: Database) -> None:
     with database.sessions.begin() as session:
         session.execute(update(WebhookDelivery).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "https://10.1.2.3/hooks",
+        "https://169.254.169.254/latest",
+        "https://[::1]/x",
+    ],
+)
+def test_a_webhook_never_makes_this_server_call_inside_its_network(url: str) -> None:
+    with pytest.raises(OSError, match="non-public"):
+        http_send(url, {}, b"{}")

@@ -11,11 +11,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
+import socket
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 import requests
 from sqlalchemy import func, select
@@ -196,13 +199,31 @@ def _attempt(session: Session, keyring: KeyRing, row: WebhookDelivery, send: Sen
     return "retrying"
 
 
-def http_send(url: str, headers: dict[str, str], body: bytes) -> int:
-    """POST the event; redirects are not followed (the registered URL is the only destination)."""
+def http_send(url: str, headers: dict[str, str], body: bytes, *, allow_private: bool = False) -> int:
+    """POST the event; redirects are not followed (the registered URL is the only destination).
+
+    Unless `allow_private` (development), a URL whose host resolves to a private, loopback, link-local or
+    reserved address is refused: a webhook must not let a business make this server call inside its network.
+    """
+    if not allow_private:
+        _refuse_internal(urlsplit(url).hostname or "")
     try:
         response = requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
     except requests.RequestException as error:
         raise OSError(str(error)) from error
     return response.status_code
+
+
+def _refuse_internal(host: str) -> None:
+    """Raises: OSError: the host is, or resolves to, an address inside a private network."""
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)}
+    except socket.gaierror as error:
+        raise OSError(f"cannot resolve {host}") from error
+    for address in addresses:
+        ip = ipaddress.ip_address(address.split("%")[0])
+        if not ip.is_global or ip.is_multicast:
+            raise OSError(f"refused: {host} resolves to a non-public address")
 
 
 def _backoff(attempts: int) -> timedelta:
