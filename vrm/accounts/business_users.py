@@ -6,7 +6,6 @@ Their email is kept only as a blind index (for signing in); their sessions follo
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 
@@ -19,6 +18,7 @@ from vrm.accounts.businesses import create_business
 from vrm.accounts.models import Business, BusinessSession, BusinessUser
 from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
 from vrm.accounts.sessions import still_alive
+from vrm.crypto.derive import secret_digest
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict
@@ -89,7 +89,7 @@ def start_business_session(session: Session, *, user: BusinessUser) -> str:
         BusinessSession(
             id=uuid.uuid4(),
             business_user_id=user.id,
-            token_hash=_digest(token),
+            token_hash=secret_digest(token),
             created_at=now,
             last_seen_at=now,
         )
@@ -102,7 +102,9 @@ def resume_business_session(session: Session, *, token: object) -> tuple[Busines
     """The user and business a live session token belongs to; an idle or old session is ended."""
     if not v.is_text(token) or not token:
         return None
-    row = session.scalar(select(BusinessSession).where(BusinessSession.token_hash == _digest(str(token))))
+    row = session.scalar(
+        select(BusinessSession).where(BusinessSession.token_hash == secret_digest(str(token)))
+    )
     if row is None or not still_alive(session, row):
         return None
     user = session.get(BusinessUser, row.business_user_id)
@@ -114,7 +116,9 @@ def resume_business_session(session: Session, *, token: object) -> tuple[Busines
 
 def end_business_session(session: Session, *, token: object) -> None:
     if v.is_text(token) and token:
-        row = session.scalar(select(BusinessSession).where(BusinessSession.token_hash == _digest(str(token))))
+        row = session.scalar(
+            select(BusinessSession).where(BusinessSession.token_hash == secret_digest(str(token)))
+        )
         if row is not None:
             session.delete(row)
             session.flush()
@@ -122,7 +126,3 @@ def end_business_session(session: Session, *, token: object) -> None:
 
 def _index(keyring: KeyRing, email: str) -> bytes:
     return keyring.blind_index.of_email(NAMESPACE + v.canonical_email(email))
-
-
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.models import WebSession
+from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import NotFound
 from vrm.vault.seal import CustomerVault
@@ -32,10 +32,6 @@ class SessionInfo:
     last_seen_at: datetime
 
 
-def _digest(token: str) -> bytes:
-    return hashlib.sha256(token.encode()).digest()
-
-
 def start_session(
     session: Session, *, vault: CustomerVault, user_agent: str | None
 ) -> tuple[WebSession, str]:
@@ -45,7 +41,7 @@ def start_session(
     row = WebSession(
         id=uuid.uuid4(),
         customer_id=vault.customer_id,
-        token_hash=_digest(token),
+        token_hash=secret_digest(token),
         created_at=now,
         last_seen_at=now,
     )
@@ -61,7 +57,7 @@ def resume_session(session: Session, *, token: str) -> WebSession | None:
     if not v.is_text(token) or not token:
         return None
     # Looked up by the token's hash: the token itself is never stored, so a database leak signs no one in.
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == _digest(token)))
+    row = session.scalar(select(WebSession).where(WebSession.token_hash == secret_digest(token)))
     return row if row is not None and still_alive(session, row) else None
 
 

@@ -8,7 +8,6 @@ shown once, stored as SHA-256 digests and marked used on first use.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.models import RecoveryCode, TwoFactor
+from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict, ValidationError
 from vrm.vault.seal import CustomerVault
@@ -119,7 +119,8 @@ def replace_recovery_codes(session: Session, *, customer_id: uuid.UUID) -> list[
     session.execute(delete(RecoveryCode).where(RecoveryCode.customer_id == customer_id))
     codes = [_random_code() for _ in range(RECOVERY_CODES)]
     session.add_all(
-        RecoveryCode(id=uuid.uuid4(), customer_id=customer_id, code_hash=_digest(code)) for code in codes
+        RecoveryCode(id=uuid.uuid4(), customer_id=customer_id, code_hash=secret_digest(code))
+        for code in codes
     )
     session.flush()
     return [f"{code[:4]}-{code[4:8]}-{code[8:]}" for code in codes]
@@ -171,7 +172,7 @@ def _use_recovery_code(session: Session, customer_id: uuid.UUID, code: str) -> b
         update(RecoveryCode)
         .where(
             RecoveryCode.customer_id == customer_id,
-            RecoveryCode.code_hash == _digest(typed),
+            RecoveryCode.code_hash == secret_digest(typed),
             RecoveryCode.used_at.is_(None),
         )
         .values(used_at=utcnow())
@@ -182,7 +183,3 @@ def _use_recovery_code(session: Session, customer_id: uuid.UUID, code: str) -> b
 
 def _random_code() -> str:
     return "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
-
-
-def _digest(code: str) -> bytes:
-    return hashlib.sha256(code.encode()).digest()

@@ -35,3 +35,11 @@ class BlindIndex:
 
     def of_email(self, address: str) -> bytes:
         return hmac.new(self._key, normalize_email(address).encode(), hashlib.sha256).digest()
+
+
+def secret_digest(secret: str) -> bytes:
+    """SHA-256 of a random secret (token, code, client secret), the only form in which one is stored.
+
+    Unsalted is enough because the secrets carry at least 60 random bits; lookups go by this digest.
+    """
+    return hashlib.sha256(secret.encode()).digest()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.consent.scopes import SCOPES, scope_names, scope_text
+from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import NotFound
 from vrm.oauth.models import OAuthClient
@@ -50,7 +50,7 @@ def create_client(
     client = OAuthClient(
         id=uuid.uuid4(),
         client_id="vrm_" + secrets.token_urlsafe(18),
-        secret_hash=_digest(secret),
+        secret_hash=secret_digest(secret),
         business_id=business_id,
         name=shown,
         purpose=purpose,
@@ -70,7 +70,7 @@ def find_client(session: Session, *, client_id: object) -> OAuthClient | None:
 
 def check_secret(client: OAuthClient, secret: object) -> bool:
     """Whether the secret is the client's, compared in constant time."""
-    candidate = _digest(secret) if v.is_text(secret) else b""  # type: ignore[arg-type]
+    candidate = secret_digest(secret) if v.is_text(secret) else b""  # type: ignore[arg-type]
     return hmac.compare_digest(client.secret_hash, candidate)
 
 
@@ -84,7 +84,7 @@ def rotate_secret(session: Session, *, client_id: object, business_id: uuid.UUID
     if client is None or client.business_id != business_id:
         raise NotFound("no such client")
     secret = secrets.token_urlsafe(32)
-    client.secret_hash, client.secret_rotated_at = _digest(secret), utcnow()
+    client.secret_hash, client.secret_rotated_at = secret_digest(secret), utcnow()
     session.flush()
     return secret
 
@@ -127,10 +127,6 @@ def redirect_uri_problem(uri: object) -> str | None:
     if parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in LOOPBACK_HOSTS:
         return None
     return "must be an https URI (plain http only for 127.0.0.1, [::1] or localhost)"
-
-
-def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 def list_clients(session: Session, *, business_id: uuid.UUID) -> list[OAuthClient]:

@@ -7,7 +7,6 @@ which revokes every token of the family (RFC 9700 §2.2.2, §4.14).
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.consent.models import Grant
+from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.oauth.models import AuthorizationCode, OAuthClient, Relationship, Token
 
@@ -50,10 +50,6 @@ class Bearer:
         return issued & self.grant.scope_set if self.grant is not None else issued
 
 
-def digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
-
-
 def save_code(
     session: Session,
     *,
@@ -68,7 +64,7 @@ def save_code(
     now = utcnow()
     row = AuthorizationCode(
         id=uuid.uuid4(),
-        code_hash=digest(code),
+        code_hash=secret_digest(code),
         client_id=client.id,
         customer_id=customer_id,
         grant_id=grant_id,
@@ -112,8 +108,8 @@ def issue_tokens(
     now = utcnow()
     row = Token(
         id=uuid.uuid4(),
-        access_hash=digest(access_token),
-        refresh_hash=digest(refresh_token) if refresh_token else None,
+        access_hash=secret_digest(access_token),
+        refresh_hash=secret_digest(refresh_token) if refresh_token else None,
         client_id=client.id,
         customer_id=customer_id,
         grant_id=grant.id if grant else None,
@@ -157,7 +153,7 @@ def find_bearer(session: Session, *, access_token: object) -> Bearer | None:
     """
     if not v.is_text(access_token) or not 0 < len(access_token) <= MAX_SECRET:  # type: ignore[arg-type]
         return None
-    found = session.execute(BEARER, {"digest": digest(access_token)}).first()  # type: ignore[arg-type]
+    found = session.execute(BEARER, {"digest": secret_digest(access_token)}).first()  # type: ignore[arg-type]
     now = utcnow()
     if found is None:
         return None
@@ -257,7 +253,7 @@ def _grant_live(session: Session, row: Token, now: datetime) -> bool:
 def _by_hash(session: Session, model: Any, column: Any, secret: object) -> Any:
     if not v.is_text(secret) or not 0 < len(secret) <= MAX_SECRET:  # type: ignore[arg-type]
         return None
-    return session.scalar(select(model).where(column == digest(secret)))  # type: ignore[arg-type]
+    return session.scalar(select(model).where(column == secret_digest(secret)))  # type: ignore[arg-type]
 
 
 def _claim(session: Session, model: Any, row_id: uuid.UUID, column: str) -> bool:
