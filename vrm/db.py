@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from sqlalchemy import (
+    CursorResult,
     DateTime,
     Engine,
     LargeBinary,
     MetaData,
     String,
     TypeDecorator,
+    Update,
     Uuid,
     create_engine,
     event,
@@ -99,3 +101,9 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def claimed(session: Session, statement: Update) -> bool:
+    """Run a conditional UPDATE; True when it changed a row (this request won the race for it)."""
+    result = session.execute(statement.execution_options(synchronize_session=False))
+    return bool(cast(CursorResult[Any], result).rowcount)

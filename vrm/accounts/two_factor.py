@@ -13,16 +13,15 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
 
 import pyotp
-from sqlalchemy import CursorResult, delete, func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.models import RecoveryCode, TwoFactor
 from vrm.crypto.derive import secret_digest
-from vrm.db import utcnow
+from vrm.db import claimed, utcnow
 from vrm.errors import AuthenticationFailed, Conflict, ValidationError
 from vrm.vault.seal import CustomerVault
 
@@ -150,14 +149,14 @@ def _accept_code(session: Session, factor: TwoFactor, vault: CustomerVault, code
     for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
         if step > factor.last_step and hmac.compare_digest(totp.generate_otp(step), typed):
             # A conditional update, so two requests racing with the same code cannot both win.
-            claimed = session.execute(
+            won = claimed(
+                session,
                 update(TwoFactor)
                 .where(TwoFactor.id == factor.id, TwoFactor.last_step < step)
-                .values(last_step=step)
-                .execution_options(synchronize_session=False)
+                .values(last_step=step),
             )
             session.refresh(factor)
-            return bool(cast(CursorResult[Any], claimed).rowcount)
+            return won
     return False
 
 
@@ -168,17 +167,16 @@ def _use_recovery_code(session: Session, customer_id: uuid.UUID, code: str) -> b
         return False
     # Looked up by digest: the codes are random (60 bits), so an unsalted hash gives a leak nothing to try.
     # A conditional update, so two requests racing with the same code cannot both use it.
-    claimed = session.execute(
+    return claimed(
+        session,
         update(RecoveryCode)
         .where(
             RecoveryCode.customer_id == customer_id,
             RecoveryCode.code_hash == secret_digest(typed),
             RecoveryCode.used_at.is_(None),
         )
-        .values(used_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .values(used_at=utcnow()),
     )
-    return bool(cast(CursorResult[Any], claimed).rowcount)
 
 
 def _random_code() -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import not_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -82,7 +82,7 @@ def live_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
     return list(
         session.scalars(
             select(Grant)
-            .where(Grant.customer_id == customer_id, Grant.withdrawn_at.is_(None), Grant.expires_at > now)
+            .where(Grant.customer_id == customer_id, Grant.live_at(now))
             .order_by(Grant.granted_at, Grant.id)
         )
     )
@@ -96,7 +96,7 @@ def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
             select(Grant)
             .where(
                 Grant.customer_id == customer_id,
-                or_(Grant.withdrawn_at.is_not(None), Grant.expires_at <= now),
+                not_(Grant.live_at(now)),
             )
             .order_by(Grant.granted_at.desc(), Grant.id)
             .limit(ENDED_SHOWN)

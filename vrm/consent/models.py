@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vrm.db import Base, UTCDateTime, created_at, uuid_pk
@@ -43,6 +43,11 @@ class Grant(Base):
 
     def is_live(self, now: datetime) -> bool:
         return self.withdrawn_at is None and self.expires_at > now
+
+    @classmethod
+    def live_at(cls, now: datetime) -> ColumnElement[bool]:
+        """`is_live` as a query condition."""
+        return and_(cls.withdrawn_at.is_(None), cls.expires_at > now)
 
 
 class Webhook(Base):

@@ -174,8 +174,7 @@ def _consenting_stamps(
     live = select(Grant.id).where(
         Grant.customer_id == PreferencesRow.customer_id,
         Grant.business_id == business_id,
-        Grant.withdrawn_at.is_(None),
-        Grant.expires_at > now,
+        Grant.live_at(now),
     )
     for start in range(0, len(wanted), CHUNK):
         rows = session.execute(

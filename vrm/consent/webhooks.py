@@ -99,11 +99,7 @@ def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
 def businesses_with_access(session: Session, *, customer_id: uuid.UUID) -> set[uuid.UUID]:
     now = utcnow()
     return set(
-        session.scalars(
-            select(Grant.business_id).where(
-                Grant.customer_id == customer_id, Grant.withdrawn_at.is_(None), Grant.expires_at > now
-            )
-        )
+        session.scalars(select(Grant.business_id).where(Grant.customer_id == customer_id, Grant.live_at(now)))
     )
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.consent.models import Grant
 from vrm.crypto.derive import secret_digest
-from vrm.db import utcnow
+from vrm.db import claimed, utcnow
 from vrm.oauth.models import AuthorizationCode, OAuthClient, Relationship, Token
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -140,10 +140,7 @@ def redeem_refresh_token(session: Session, *, client: OAuthClient, refresh_token
         return None
     if not _claim(session, Token, row.id, "refreshed_at"):
         raise ReplayDetected(row.family_id)
-    now = utcnow()
-    if row.refresh_expires_at is None or row.refresh_expires_at <= now or not _grant_live(session, row, now):
-        return None
-    return row
+    return row if _refresh_unexpired(session, row) else None
 
 
 def find_bearer(session: Session, *, access_token: object) -> Bearer | None:
@@ -218,16 +215,8 @@ def introspect(session: Session, *, client: OAuthClient, token: object) -> dict[
     if bearer is not None and bearer.client.id == client.id:
         return _description(bearer.token, client, "access_token")
     row = _by_hash(session, Token, Token.refresh_hash, token)
-    now = utcnow()
-    if (
-        row is not None
-        and row.client_id == client.id
-        and row.revoked_at is None
-        and row.refreshed_at is None
-        and row.refresh_expires_at is not None
-        and row.refresh_expires_at > now
-        and _grant_live(session, row, now)
-    ):
+    unused = row is not None and row.revoked_at is None and row.refreshed_at is None
+    if unused and row.client_id == client.id and _refresh_unexpired(session, row):
         return _description(row, client, "refresh_token")
     return {"active": False}
 
@@ -245,9 +234,12 @@ def _description(row: Token, client: OAuthClient, kind: str) -> dict[str, Any]:
     }
 
 
-def _grant_live(session: Session, row: Token, now: datetime) -> bool:
+def _refresh_unexpired(session: Session, row: Token) -> bool:
+    """Whether a refresh token is within its lifetime and the grant behind it is still in force."""
+    now = utcnow()
     grant = session.get(Grant, row.grant_id) if row.grant_id else None
-    return grant is not None and grant.is_live(now)
+    alive = row.refresh_expires_at is not None and row.refresh_expires_at > now
+    return alive and grant is not None and grant.is_live(now)
 
 
 def _by_hash(session: Session, model: Any, column: Any, secret: object) -> Any:
@@ -258,14 +250,11 @@ def _by_hash(session: Session, model: Any, column: Any, secret: object) -> Any:
 
 def _claim(session: Session, model: Any, row_id: uuid.UUID, column: str) -> bool:
     """Stamp `column` on one row if nobody has yet; True for the one request that did."""
-    result = session.execute(
-        update(model)
-        .where(model.id == row_id, getattr(model, column).is_(None))
-        .values({column: utcnow()})
-        .execution_options(synchronize_session=False)
+    won = claimed(
+        session,
+        update(model).where(model.id == row_id, getattr(model, column).is_(None)).values({column: utcnow()}),
     )
-    claimed = bool(cast(CursorResult[Any], result).rowcount)
     row = session.get(model, row_id)
     if row is not None:
         session.refresh(row)
-    return claimed
+    return won
