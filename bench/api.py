@@ -79,10 +79,11 @@ def _free_port() -> int:
         return port
 
 
-def _start(which: str, folder: str) -> tuple[subprocess.Popen[bytes], int]:
+def start(which: str, folder: str, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
+    """Serve `which` (bench.serve) on a free port; return the process and the port once it listens."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "bench.serve", which, str(port), folder],
+        [sys.executable, "-m", "bench.serve", which, str(port), folder, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -96,21 +97,11 @@ def _start(which: str, folder: str) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError(f"the {which} server did not start")
 
 
-def _load(port: int) -> float:
-    """Requests per second wrk sustains against the endpoint (every answer must be a 200)."""
+def load(url: str, *, token: str, connections: int, seconds: int, script: Path | None = None) -> float:
+    """Requests per second wrk sustains against `url` (every answer must be a 2xx)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}"]
     out = subprocess.run(
-        [
-            "wrk",
-            "-t2",
-            f"-c{CONNECTIONS}",
-            f"-d{SECONDS}s",
-            "-H",
-            f"Authorization: Bearer {TOKEN}",
-            f"http://127.0.0.1:{port}/api/v1/customer",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
+        [*command, *(["-s", str(script)] if script else []), url], capture_output=True, text=True, check=True
     ).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"the endpoint answered errors under load:\n{out}")
@@ -124,12 +115,13 @@ def run() -> list[str]:
         return ["GET /api/v1/customer under load: skipped, wrk is not installed (apt-get install wrk)"]
     with tempfile.TemporaryDirectory() as folder:
         _prepare(folder)
-        servers = {which: _start(which, folder) for which in ("vault", "bare")}
+        servers = {which: start(which, folder) for which in ("vault", "bare")}
         try:
             rates: dict[str, list[float]] = {"vault": [], "bare": []}
             for _ in range(ROUNDS):
                 for which, (_, port) in servers.items():
-                    rates[which].append(_load(port))
+                    url = f"http://127.0.0.1:{port}/api/v1/customer"
+                    rates[which].append(load(url, token=TOKEN, connections=CONNECTIONS, seconds=SECONDS))
         finally:
             for server, _ in servers.values():
                 server.terminate()

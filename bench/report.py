@@ -8,15 +8,24 @@ from collections.abc import Callable
 
 
 def interleaved(
-    subject: Callable[[], object], baseline: Callable[[], object], *, rounds: int, warmup: int = 3
+    subject: Callable[[], object],
+    baseline: Callable[[], object],
+    *,
+    rounds: int,
+    warmup: int = 3,
+    before: Callable[[], object] = lambda: None,
 ) -> tuple[float, float]:
-    """Return median seconds of subject and baseline, run alternately so drift hits both alike."""
+    """Return median seconds of subject and baseline, run alternately so drift hits both alike.
+
+    `before` runs, untimed, before every run of either (to put back the state the subject changes)."""
     for _ in range(warmup):
+        before()
         subject()
         baseline()
     subject_times, baseline_times = [], []
     for _ in range(rounds):
         for run, times in ((subject, subject_times), (baseline, baseline_times)):
+            before()
             start = time.perf_counter()
             run()
             times.append(time.perf_counter() - start)

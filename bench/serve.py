@@ -1,6 +1,6 @@
 """Serve one of the two apps the API benchmark compares, under identical gunicorn settings.
 
-python -m bench.serve vault|bare PORT FOLDER
+python -m bench.serve vault|bare PORT FOLDER [WORKER_CLASS]
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def settings(folder: str) -> Settings:
         {
             "VRM_INSTANCE_DIR": folder,
             "VRM_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
-            "VRM_API_RATE_LIMIT": "100000000 per minute",  # measure the work, not the limiter's refusals
+            # Measure the work, not the limiter's refusals.
+            "VRM_API_RATE_LIMIT": "100000000 per minute",
+            "VRM_DECISIONS_RATE_LIMIT": "100000000 per minute",
         }
     )
 
@@ -53,6 +55,7 @@ def bare_app(folder: str) -> Flask:
 
 def main() -> None:
     which, port, folder = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    worker_class = sys.argv[4] if len(sys.argv) > 4 else OPTIONS["worker_class"]
     if which == "vault":
         runtime = open_runtime(settings(folder))
         app = create_app(runtime.settings, runtime=runtime)
@@ -62,6 +65,7 @@ def main() -> None:
         engine = app.extensions["engine"]
     options = {
         **OPTIONS,
+        "worker_class": worker_class,
         "bind": f"127.0.0.1:{port}",
         "post_fork": lambda _s, _w: engine.dispose(close=False),
     }

@@ -5,12 +5,17 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 import vrm.models  # noqa: F401
+from tests import factories
 from tests.conftest import Database
 from vrm import schema
+from vrm.consent.grants import grant_access
+from vrm.consent.models import ContactStanding
+from vrm.crypto.keyring import KeyRing
 from vrm.db import Base
+from vrm.oauth.pairwise import subject_for
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database: Database) -> None:
@@ -54,3 +59,21 @@ def test_empty_database_is_told_to_upgrade(database: Database) -> None:
         assert "vrm db upgrade" in error.detail
     else:
         raise AssertionError("an empty database was accepted")
+
+
+def test_relationships_made_before_the_contact_standing_get_their_rows(
+    database: Database, keyring: KeyRing
+) -> None:
+    schema.downgrade(database.engine, "0007")
+    with database.sessions.begin() as session:
+        customer, _ = factories.customer(session, keyring)
+        shop = factories.business(session)
+        grant = grant_access(
+            session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        )
+        sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
+    schema.upgrade(database.engine)
+    with database.sessions() as session:
+        row = session.scalars(select(ContactStanding)).one()
+        assert (row.business_id, row.subject, row.customer_id) == (shop.id, sub, customer.id)
+        assert row.consent_until == grant.expires_at and row.rules is None  # sealed on first use

@@ -28,6 +28,8 @@ class Settings:
     redis_url: str | None = None
     # Calls a minute (or any Flask-Limiter expression) each OAuth client may make to the business API.
     api_rate_limit: str = "600 per minute"
+    # Contact-decision calls a minute each client may make (each carries up to 10,000 questions).
+    decisions_rate_limit: str = "60 per minute"
     # How many reverse proxies stand in front of the app: their X-Forwarded-For/-Proto are trusted.
     proxies: int = 0
 
@@ -55,7 +57,8 @@ class Settings:
             issuer=(env.get("VRM_ISSUER") or "http://127.0.0.1:5000").rstrip("/"),
             instance_dir=instance,
             redis_url=env.get("VRM_REDIS_URL") or None,
-            api_rate_limit=_rate_limit(env.get("VRM_API_RATE_LIMIT") or "600 per minute"),
+            api_rate_limit=_rate_limit(env, "VRM_API_RATE_LIMIT", "600 per minute"),
+            decisions_rate_limit=_rate_limit(env, "VRM_DECISIONS_RATE_LIMIT", "60 per minute"),
             proxies=_proxies(env.get("VRM_PROXIES") or "0"),
         )
         settings.validate(given={name for name, value in env.items() if name.startswith("VRM_") and value})
@@ -94,14 +97,15 @@ def _proxies(value: str) -> int:
     return int(value)
 
 
-def _rate_limit(expression: str) -> str:
+def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:
     """Raises: ConfigError: not a rate limit expression such as '600 per minute'."""
+    expression = env.get(name) or default
     try:
         if parse_many(expression):
             return expression
     except ValueError:
         pass
-    raise ConfigError(f"VRM_API_RATE_LIMIT must read like '600 per minute', not {expression!r}")
+    raise ConfigError(f"{name} must read like '600 per minute', not {expression!r}")
 
 
 def _development_secret(instance: Path, mode: str) -> str:

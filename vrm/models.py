@@ -11,7 +11,7 @@ from vrm.accounts.models import (
     TwoFactor,
     WebSession,
 )
-from vrm.consent.models import Grant, Webhook, WebhookDelivery
+from vrm.consent.models import ContactStanding, Grant, Webhook, WebhookDelivery
 from vrm.oauth.models import AuthorizationCode, IdempotentRequest, OAuthClient, Relationship, Token
 from vrm.vault.models import (
     BusinessOverride,
@@ -29,6 +29,7 @@ __all__ = [
     "BusinessOverride",
     "BusinessSession",
     "BusinessUser",
+    "ContactStanding",
     "Customer",
     "DataKey",
     "Grant",

@@ -6,7 +6,6 @@ from flask import Flask
 
 from tests import factories
 from tests.conftest import Database
-from vrm.api import DECISIONS_LIMIT
 from vrm.oauth.clients import create_client
 from vrm.oauth.tokens import issue_tokens
 
@@ -24,7 +23,7 @@ def business_token(database: Database, name: str) -> str:
 def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, database: Database) -> None:
     http = app.test_client()
     first, second = business_token(database, "first-shop"), business_token(database, "second-shop")
-    limit = int(DECISIONS_LIMIT.split()[0])
+    limit = int(app.extensions["vrm"].settings.decisions_rate_limit.split()[0])
     question = {"items": [{"customer": "nobody", "channel": "email", "purpose": "service"}]}
 
     def ask(token: str, address: str):  # type: ignore[no-untyped-def]

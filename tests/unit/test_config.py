@@ -73,6 +73,12 @@ def test_the_api_rate_limit_is_read_and_checked(tmp_path: Path) -> None:
     assert Settings.from_env(here).api_rate_limit == "600 per minute"
     with pytest.raises(ConfigError, match="VRM_API_RATE_LIMIT"):
         Settings.from_env({**here, "VRM_API_RATE_LIMIT": "as many as you like"})
+    assert Settings.from_env(here).decisions_rate_limit == "60 per minute"
+    assert (
+        Settings.from_env({**here, "VRM_DECISIONS_RATE_LIMIT": "5/second"}).decisions_rate_limit == "5/second"
+    )
+    with pytest.raises(ConfigError, match="VRM_DECISIONS_RATE_LIMIT"):
+        Settings.from_env({**here, "VRM_DECISIONS_RATE_LIMIT": "lots"})
 
 
 def test_the_number_of_proxies_is_checked(tmp_path: Path) -> None:

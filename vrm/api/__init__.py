@@ -14,14 +14,13 @@ from vrm.api.openapi import openapi
 from vrm.config import Settings
 
 # Per client (its tokens), whatever addresses its calls come from; shared across workers through Redis.
-# The general API limit is VRM_API_RATE_LIMIT (Settings.api_rate_limit).
-DECISIONS_LIMIT = "60 per minute"  # each call may carry 10,000 questions
+# Per-client limits: VRM_API_RATE_LIMIT and VRM_DECISIONS_RATE_LIMIT (Settings).
 OAUTH_LIMIT = "120 per minute"  # per client address: token, revocation and introspection
 
 
 def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
     limiter.limit(settings.api_rate_limit, key_func=client_key)(customer_api)
-    limiter.limit(DECISIONS_LIMIT, key_func=client_key)(contact_api)
+    limiter.limit(settings.decisions_rate_limit, key_func=client_key)(contact_api)
     limiter.limit(OAUTH_LIMIT)(oauth)
     for blueprint in (health, oauth, customer_api, contact_api, openapi):
         app.register_blueprint(blueprint)

@@ -22,7 +22,6 @@ from vrm.vault.vocabulary import PURPOSES
 
 LONGEST = timedelta(days=365)  # the default, and the most a customer can be asked for
 ENDED_SHOWN = 50
-CHUNK = 500  # ids per IN (...) query
 READ_NOTED_EVERY = timedelta(minutes=1)
 
 

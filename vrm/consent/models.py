@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, String, Text, and_
+from sqlalchemy import ColumnElement, ForeignKey, ForeignKeyConstraint, Index, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vrm.db import Base, UTCDateTime, created_at, uuid_pk
+from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
 
 
 class Grant(Base):
@@ -48,6 +48,34 @@ class Grant(Base):
     def live_at(cls, now: datetime) -> ColumnElement[bool]:
         """`is_live` as a query condition."""
         return and_(cls.withdrawn_at.is_(None), cls.expires_at > now)
+
+
+class ContactStanding(Base):
+    """What one business may do with one customer now: the current state bulk contact decisions read.
+
+    One row per relationship, keyed as businesses ask (their pairwise id for the customer). Database
+    triggers (migration 0008) keep it current in the transaction of every change it depends on: grants set
+    `consent_until`, the latest expiry among live grants; a change to the customer's contact rules for this
+    business clears `rules` and bumps `version`; the policy reseals them on their next use. See
+    `vrm.consent.standing` for how they are sealed.
+    """
+
+    __tablename__ = "contact_standing"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["business_id", "subject"],
+            ["relationships.business_id", "relationships.subject"],
+            ondelete="CASCADE",
+        ),
+        {"sqlite_with_rowid": False},  # one B-tree lookup per question
+    )
+
+    business_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    consent_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rules: Mapped[sealed | None]
+    version: Mapped[int] = mapped_column(default=0)
 
 
 class Webhook(Base):

@@ -7,24 +7,21 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
-from vrm.consent.grants import CHUNK, live_grants
+from vrm.consent.grants import live_grants
 from vrm.consent.models import Grant
-from vrm.consent.rules_cache import RULES
 from vrm.consent.scopes import categories_read
+from vrm.consent.standing import Rules, sent_counts, standings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
-from vrm.vault.interactions import sent_counts
-from vrm.vault.keys import open_vaults
-from vrm.vault.models import BusinessOverride
-from vrm.vault.models import Preferences as PreferencesRow
-from vrm.vault.preferences import ContactRules, contact_rules, preferences_for_business
+from vrm.vault.preferences import preferences_for_business
 from vrm.vault.seal import CustomerVault
 
 
@@ -79,7 +76,6 @@ def readable_by_token(
 
 # --- contact decisions ------------------------------------------------------------------------------
 
-PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 REASONS = (
     "no_relationship",
     "consent_withdrawn",
@@ -90,23 +86,25 @@ REASONS = (
 )
 
 
-@dataclass(frozen=True)
-class ContactQuestion:
-    """May the business contact this customer (None: unknown to it) on a channel, for a purpose, then?"""
+class ContactQuestion(NamedTuple):
+    """May the business contact this customer (its pairwise id for them) on a channel, for a purpose, then?"""
 
-    customer_id: uuid.UUID | None
+    customer: str
     channel: str
     purpose: str
     at: datetime
 
 
-@dataclass(frozen=True)
-class ContactDecision:
+class ContactDecision(NamedTuple):
     allowed: bool
     reason: str | None = None
 
 
+# Shared answers: a batch of 10,000 allocates none.
 ALLOWED = ContactDecision(True)
+NO_RELATIONSHIP, CONSENT_WITHDRAWN, CHANNEL_NOT_ALLOWED, PURPOSE_NOT_ALLOWED, QUIET_HOURS, FREQUENCY_CAP = (
+    ContactDecision(False, reason) for reason in REASONS
+)
 
 
 def decide_contacts(
@@ -117,100 +115,56 @@ def decide_contacts(
     questions: Sequence[ContactQuestion],
     now: datetime,
 ) -> list[ContactDecision]:
-    """Decide every question, in order, from the customers' rules as they are at this moment.
+    """Decide every question, in order, from the customers' rules and consent as they are at this moment.
 
     A deny always carries its reason: no_relationship, consent_withdrawn, channel_not_allowed,
     purpose_not_allowed, quiet_hours or frequency_cap (checked in that order). Frequency caps count the
     business's outbound interactions in the rolling day, week or month before `now`.
     """
-    known = {q.customer_id for q in questions if q.customer_id is not None}
-    rules = _rules_of_consenting(session, keyring=keyring, business_id=business_id, customer_ids=known)
-    capped = {
-        customer
-        for q in questions
-        if (customer := q.customer_id) in rules and rules[customer].frequency_caps.get(q.channel)
-    }
-    counts = (
-        sent_counts(
-            session,
-            business_id=business_id,
-            customer_ids=capped,
-            since={period: now - length for period, length in PERIODS.items()},
-        )
-        if capped
-        else {}
-    )
-    return [_decide(q, rules.get(q.customer_id) if q.customer_id else None, counts) for q in questions]
-
-
-def _rules_of_consenting(
-    session: Session, *, keyring: KeyRing, business_id: uuid.UUID, customer_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, ContactRules]:
-    """The contact rules of those customers who have a live grant to the business: from the worker's
-    cache when their stored version is unchanged, opened from the vault otherwise."""
-    stamps = _consenting_stamps(session, business_id=business_id, customer_ids=customer_ids)
-    rules: dict[uuid.UUID, ContactRules] = {}
-    missing = []
-    for customer, stamp in stamps.items():
-        cached = RULES.get((customer, business_id), stamp)
-        if cached is None:
-            missing.append(customer)
-        else:
-            rules[customer] = cached
-    opened = contact_rules(
-        session, vaults=open_vaults(session, keyring=keyring, customer_ids=missing), business_id=business_id
-    )
-    for customer, found in opened.items():
-        RULES.put((customer, business_id), stamps[customer], found)
-    return {**rules, **opened}
-
-
-def _consenting_stamps(
-    session: Session, *, business_id: uuid.UUID, customer_ids: set[uuid.UUID]
-) -> dict[uuid.UUID, tuple[datetime, datetime | None]]:
-    """For each customer with a live grant to the business: when their rules for it last changed."""
-    now, wanted = utcnow(), list(customer_ids)
-    stamps: dict[uuid.UUID, tuple[datetime, datetime | None]] = {}
-    live = select(Grant.id).where(
-        Grant.customer_id == PreferencesRow.customer_id,
-        Grant.business_id == business_id,
-        Grant.live_at(now),
-    )
-    for start in range(0, len(wanted), CHUNK):
-        rows = session.execute(
-            select(PreferencesRow.customer_id, PreferencesRow.updated_at, BusinessOverride.updated_at)
-            .outerjoin(
-                BusinessOverride,
-                (BusinessOverride.customer_id == PreferencesRow.customer_id)
-                & (BusinessOverride.business_id == business_id),
-            )
-            .where(PreferencesRow.customer_id.in_(wanted[start : start + CHUNK]), live.exists())
-        )
-        stamps.update({customer: (general, override) for customer, general, override in rows})
-    return stamps
+    first: dict[str, int] = {}  # each customer's first question, and the rare repeats apart
+    repeats: dict[str, list[int]] = {}
+    for index, question in enumerate(questions):
+        if first.setdefault(question.customer, index) != index:
+            repeats.setdefault(question.customer, []).append(index)
+    subjects = list(first)
+    counts = sent_counts(session, business_id=business_id, subjects=subjects, now=now)
+    decisions = [NO_RELATIONSHIP] * len(questions)
+    for subject, rules in standings(
+        session, keyring=keyring, business_id=business_id, subjects=subjects, now=now
+    ):
+        index = first[subject]
+        decisions[index] = _decide(questions[index], rules, counts)
+        for index in repeats.get(subject, ()) if repeats else ():
+            decisions[index] = _decide(questions[index], rules, counts)
+    return decisions
 
 
 def _decide(
-    question: ContactQuestion, rules: ContactRules | None, counts: dict[tuple[uuid.UUID, str], dict[str, int]]
+    question: ContactQuestion, rules: Rules | None, counts: dict[tuple[str, str], tuple[int, ...]]
 ) -> ContactDecision:
-    if question.customer_id is None:
-        return ContactDecision(False, "no_relationship")
     if rules is None:
-        return ContactDecision(False, "consent_withdrawn")
-    purposes = rules.contact.get(question.channel, {})
-    if not any(purposes.values()):
-        return ContactDecision(False, "channel_not_allowed")
-    if not purposes.get(question.purpose, False):
-        return ContactDecision(False, "purpose_not_allowed")
-    if rules.quiet_window and _is_quiet(rules.quiet_window, question.at):
-        return ContactDecision(False, "quiet_hours")
-    cap = rules.frequency_caps.get(question.channel)
-    if cap and counts.get((question.customer_id, question.channel), {}).get(cap["period"], 0) >= cap["limit"]:
-        return ContactDecision(False, "frequency_cap")
+        return CONSENT_WITHDRAWN
+    purposes = rules.allowed.get(question.channel)
+    if not purposes:
+        return CHANNEL_NOT_ALLOWED
+    if question.purpose not in purposes:
+        return PURPOSE_NOT_ALLOWED
+    if rules.quiet and _is_quiet(rules.quiet, question.at):
+        return QUIET_HOURS
+    cap = rules.caps.get(question.channel)
+    if cap and (sent := counts.get((question.customer, question.channel))) and sent[cap[1]] >= cap[0]:
+        return FREQUENCY_CAP
     return ALLOWED
 
 
-def _is_quiet(window: tuple[time, time, ZoneInfo], at: datetime) -> bool:
+def _is_quiet(window: list[Any], at: datetime) -> bool:
     start, end, zone = window
-    local = at.astimezone(zone).time()
-    return start <= local < end if start < end else local >= start or local < end
+    minute = _local_minute(at, zone)
+    return bool(start <= minute < end if start < end else minute >= start or minute < end)
+
+
+@lru_cache(maxsize=4096)
+def _local_minute(at: datetime, zone: str) -> int:
+    """Minute of the day at `at` in `zone`; cached, as a batch mostly asks about one moment in few zones."""
+    local = at.astimezone(ZoneInfo(zone))
+    return local.hour * 60 + local.minute

@@ -51,6 +51,7 @@ class KeyRing:
     created: dict[int, str] = field(default_factory=dict)
     path: Path | None = None
     _sealers: dict[int, Sealer] = field(default_factory=dict, repr=False)
+    _derived: dict[tuple[bytes, int], Sealer] = field(default_factory=dict, repr=False)
     _file_stamp: tuple[int, int, int] | None = field(default=None, repr=False)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
@@ -194,7 +195,7 @@ class KeyRing:
         fresh = KeyRing.load(self.path)
         if not hmac.compare_digest(fresh.derivation_secret, self.derivation_secret):
             raise KeyRingError(f"key ring {self.path} was replaced by a different key ring")
-        self.keys, self.created, self._sealers = fresh.keys, fresh.created, {}
+        self.keys, self.created, self._sealers, self._derived = fresh.keys, fresh.created, {}, {}
         self.primary, self.rotating_to, self._file_stamp = fresh.primary, fresh.rotating_to, fresh._file_stamp
 
     def refresh(self) -> None:
@@ -232,6 +233,26 @@ class KeyRing:
             sealer = sealers[key_id] = Sealer(key_id, secret)
         return sealer
 
+    def derived_sealer(self, label: bytes, key_id: int) -> Sealer:
+        """A sealer for one purpose (`label`) under a key derived from key-encryption key `key_id`.
+
+        For values sealed in bulk that must not cost a data key each: like the data keys that version
+        wraps, they can no longer be opened, backups included, once it is retired.
+
+        Raises:
+            KeyRingError: the ring does not hold this key version.
+        """
+        derived = self._derived  # one reference, as in `_sealer`
+        sealer = derived.get((label, key_id))
+        if sealer is None:
+            if key_id not in self.keys:
+                self.reload()
+            secret = self.keys.get(key_id)
+            if secret is None:
+                raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored value needs")
+            sealer = derived[(label, key_id)] = Sealer(key_id, derive_subkey(secret, label))
+        return sealer
+
     # --- versions -----------------------------------------------------------------------------------
 
     def add_primary(self) -> int:
@@ -254,7 +275,7 @@ class KeyRing:
             raise KeyRingError(f"key {key_id} is the primary key and cannot be retired")
         del self.keys[key_id]
         self.created.pop(key_id, None)
-        self._sealers = {}
+        self._sealers, self._derived = {}, {}
 
     # --- derived keys -------------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
@@ -14,8 +13,6 @@ from sqlalchemy.orm import Session
 
 from vrm.crypto.keyring import KeyRing
 from vrm.oauth.models import Relationship
-
-CHUNK = 500  # ids per IN (...) query: well under every database's bound-parameter limit
 
 
 def subject_for(session: Session, *, keyring: KeyRing, business_id: uuid.UUID, customer_id: uuid.UUID) -> str:
@@ -39,20 +36,3 @@ def subject_for(session: Session, *, keyring: KeyRing, business_id: uuid.UUID, c
     except DatabaseIntegrityError:
         pass
     return subject
-
-
-def customers_for(
-    session: Session, *, business_id: uuid.UUID, subjects: Iterable[str]
-) -> dict[str, uuid.UUID]:
-    """Resolve a business's ids of customers in bulk; ids it has no relationship under are left out."""
-    wanted = list(dict.fromkeys(s for s in subjects if isinstance(s, str) and len(s) <= 64))
-    found: dict[str, uuid.UUID] = {}
-    for start in range(0, len(wanted), CHUNK):
-        rows = session.execute(
-            select(Relationship.subject, Relationship.customer_id).where(
-                Relationship.business_id == business_id,
-                Relationship.subject.in_(wanted[start : start + CHUNK]),
-            )
-        )
-        found.update({subject: customer for subject, customer in rows})
-    return found

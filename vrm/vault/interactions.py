@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
@@ -21,7 +21,6 @@ from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DIRECTIONS
 
 SEALED = ("subject", "summary", "outcome", "rating", "feedback_comment", "customer_note")
-COUNT_CHUNK = 500  # customer ids per IN (...) query
 LIMITS = {
     "subject": 200,
     "summary": 10_000,
@@ -335,37 +334,3 @@ def _to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:
         hidden=row.hidden_at is not None,
         **opened,
     )
-
-
-def sent_counts(
-    session: Session,
-    *,
-    business_id: uuid.UUID,
-    customer_ids: Iterable[uuid.UUID],
-    since: Mapping[str, datetime],
-) -> dict[tuple[uuid.UUID, str], dict[str, int]]:
-    """How many messages a business sent each customer on each channel since each of the given moments.
-
-    Counts the business's outbound interactions (what it records as sent), for frequency caps.
-    """
-    wanted = list(dict.fromkeys(customer_ids))
-    earliest = min(since.values())
-    counts: dict[tuple[uuid.UUID, str], dict[str, int]] = {}
-    columns = [
-        func.sum(case((InteractionRow.occurred_at >= moment, 1), else_=0)).label(period)
-        for period, moment in since.items()
-    ]
-    for start in range(0, len(wanted), COUNT_CHUNK):
-        rows = session.execute(
-            select(InteractionRow.customer_id, InteractionRow.channel, *columns)
-            .where(
-                InteractionRow.customer_id.in_(wanted[start : start + COUNT_CHUNK]),
-                InteractionRow.business_id == business_id,
-                InteractionRow.direction == "outbound",
-                InteractionRow.occurred_at >= earliest,
-            )
-            .group_by(InteractionRow.customer_id, InteractionRow.channel)
-        )
-        for row in rows:
-            counts[(row[0], row[1])] = {period: int(row[2 + i] or 0) for i, period in enumerate(since)}
-    return counts

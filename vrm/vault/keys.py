@@ -72,14 +72,16 @@ def open_vault(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID) ->
     if row is None:
         raise NotFound("this customer has no vault")
     generation, wrapped = row
+    return vault_of(keyring, customer_id, generation, wrapped)
+
+
+def vault_of(keyring: KeyRing, customer_id: uuid.UUID, generation: int, wrapped: bytes) -> CustomerVault:
+    """Open a vault from its wrapped data key as stored (read in bulk by the caller).
+
+    Raises: KeyRingError, IntegrityError: as `open_vault`."""
     return CustomerVault(
-        customer_id, Sealer(generation, unwrap_data_key(keyring, customer_id, generation, wrapped))
+        customer_id, Sealer(generation, keyring.unwrap(wrapped, _wrap_aad(customer_id, generation)))
     )
-
-
-def unwrap_data_key(keyring: KeyRing, customer_id: uuid.UUID, generation: int, wrapped: bytes) -> bytes:
-    """Raises: KeyRingError, IntegrityError: as `open_vault`."""
-    return keyring.unwrap(wrapped, _wrap_aad(customer_id, generation))
 
 
 def open_vaults(
@@ -102,9 +104,7 @@ def open_vaults(
             if customer_id not in latest or generation > latest[customer_id][0]:
                 latest[customer_id] = (generation, wrapped)
     return {
-        customer_id: CustomerVault(
-            customer_id, Sealer(generation, keyring.unwrap(wrapped, _wrap_aad(customer_id, generation)))
-        )
+        customer_id: vault_of(keyring, customer_id, generation, wrapped)
         for customer_id, (generation, wrapped) in latest.items()
     }
 

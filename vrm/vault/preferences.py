@@ -6,10 +6,7 @@ import copy
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import time
-from functools import cached_property
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,18 +167,6 @@ class ContactRules:
     contact: dict[str, dict[str, bool]]
     quiet_hours: dict[str, str] | None
     frequency_caps: dict[str, dict[str, Any]]
-
-    @cached_property
-    def quiet_window(self) -> tuple[time, time, ZoneInfo] | None:
-        """Quiet hours parsed once: (start, end, zone), or None when there are none."""
-        if not self.quiet_hours:
-            return None
-        quiet = self.quiet_hours
-        return (
-            time.fromisoformat(quiet["start"]),
-            time.fromisoformat(quiet["end"]),
-            ZoneInfo(quiet["time_zone"]),
-        )
 
 
 CONTACT_FIELDS = ("contact", "quiet_hours", "frequency_caps")

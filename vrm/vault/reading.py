@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from vrm.crypto.envelope import Sealer
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import NotFound
-from vrm.vault.keys import unwrap_data_key
+from vrm.vault.keys import vault_of
 from vrm.vault.models import BusinessOverride, DataKey
 from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.models import Profile as ProfileRow
@@ -75,9 +74,7 @@ def read_for_business(
     if row is None:
         raise NotFound("this customer has no vault")
     generation, wrapped, preferences_id, sharing_blob, override_id, settings_blob, profile_id, *profile = row
-    vault = CustomerVault(
-        customer_id, Sealer(generation, unwrap_data_key(keyring, customer_id, generation, wrapped))
-    )
+    vault = vault_of(keyring, customer_id, generation, wrapped)
     sharing: dict[str, bool] = vault.open(
         PreferencesRow.__tablename__, "data_sharing", preferences_id, sharing_blob
     )
