@@ -5,6 +5,7 @@ python -m bench.serve vault|bare PORT FOLDER [WORKER_CLASS]
 
 from __future__ import annotations
 
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -25,6 +26,8 @@ OPTIONS = {"workers": 2, "threads": 4, "worker_class": "gthread", "accesslog": N
 def settings(folder: str) -> Settings:
     return Settings.from_env(
         {
+            # Several processes share their rate-limit counts through Redis, as in production.
+            "VRM_REDIS_URL": os.environ.get("BENCH_REDIS_URL", ""),
             "VRM_INSTANCE_DIR": folder,
             "VRM_DATABASE_URL": f"sqlite:///{Path(folder) / 'bench.sqlite3'}",
             # Measure the work, not the limiter's refusals.

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+import redis
 from flask import Flask
 
 from tests import factories
 from tests.conftest import Database
+from vrm.app import create_app
+from vrm.config import Settings
+from vrm.crypto.keyring import KeyRing
 from vrm.oauth.clients import create_client
 from vrm.oauth.tokens import issue_tokens
 
@@ -46,3 +54,35 @@ def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, dat
     assert refused.headers["RateLimit-Remaining"] == "0" and refused.get_json()["detail"]
     assert 0 < int(refused.headers["Retry-After"]) <= 61
     assert ask(second, "10.0.1.1").status_code == 200  # another client is not held back
+
+
+REDIS_URL = os.environ.get("VRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def test_processes_sharing_redis_share_one_budget(database: Database, tmp_path: Path) -> None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL} (set VRM_TEST_REDIS_URL): shared limits not tested")
+    KeyRing.generate("development").save(tmp_path / "keyring.json")
+    settings = Settings.from_env(
+        {
+            "VRM_INSTANCE_DIR": str(tmp_path),
+            "VRM_DATABASE_URL": database.url,
+            "VRM_REDIS_URL": REDIS_URL,
+            "VRM_DECISIONS_RATE_LIMIT": "3 per minute",
+        }
+    )
+    # Two apps stand for two worker processes behind one load balancer.
+    apps = [create_app(settings) for _ in range(2)]
+    first, second = (app.test_client() for app in apps)
+    token = business_token(database, "shared-shop")
+    question = {"items": [{"customer": "nobody", "channel": "email", "purpose": "service"}]}
+    headers = {"Authorization": f"Bearer {token}"}
+    answers = [
+        process.post("/api/v1/contact-decisions", json=question, headers=headers)
+        for process in (first, second, first, second)
+    ]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    for app in apps:
+        app.extensions["vrm"].engine.dispose()

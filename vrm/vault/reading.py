@@ -70,7 +70,12 @@ def read_for_business(
     session: Session, *, keyring: KeyRing, customer_id: uuid.UUID, business_id: uuid.UUID
 ) -> Reading:
     """Raises: NotFound: the customer has no vault (erased). IntegrityError, KeyRingError: as open_vault."""
-    row = session.execute(STATEMENT, {"customer_id": customer_id, "business_id": business_id}).first()
+    # Through the connection: a plain column read, without the ORM execution path (a tenth of a request).
+    row = (
+        session.connection()
+        .execute(STATEMENT, {"customer_id": customer_id, "business_id": business_id})
+        .first()
+    )
     if row is None:
         raise NotFound("this customer has no vault")
     generation, wrapped, preferences_id, sharing_blob, override_id, settings_blob, profile_id, *profile = row
