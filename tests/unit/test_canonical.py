@@ -1,0 +1,57 @@
+"""Consent-log events encode canonically (RFC 8785): one byte string per value, whoever computes it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vrm.consent.canonical import canonical
+
+
+def test_members_sort_by_utf16_code_units_as_rfc_8785_shows() -> None:
+    # RFC 8785, 3.2.3: the emoji (a surrogate pair, D83D...) sorts before U+FB33, unlike by code point.
+    value = {
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\U0001f600": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis",
+    }
+    names = list(json.loads(canonical(value)))
+    assert names == ["\r", "1", "\u0080", "\u00f6", "\u20ac", "\U0001f600", "\ufb33"]
+
+
+def test_no_whitespace_and_only_the_required_escapes() -> None:
+    value = {"b": [1, True, None], "a": 'quote " backslash \\ tab \t bell \x07 del \x7f euro \u20ac'}
+    assert (
+        canonical(value)
+        == (
+            '{"a":"quote \\" backslash \\\\ tab \\t bell \\u0007 del \x7f euro \u20ac","b":[1,true,null]}'
+        ).encode()
+    )
+
+
+@pytest.mark.parametrize("value", [1.5, 2**53, -(2**53), {1: "x"}, "\ud800", {"a": {"b": object()}}])
+def test_what_has_no_single_encoding_is_refused(value: object) -> None:
+    with pytest.raises(ValueError):
+        canonical(value)
+
+
+unicode_text = st.text(st.characters(blacklist_categories=("Cs",)))  # lone surrogates: refused above
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | unicode_text,
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(unicode_text, children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+def test_any_event_value_round_trips_and_encodes_the_same_after_a_round_trip(value: object) -> None:
+    encoded = canonical(value)
+    assert json.loads(encoded) == value
+    assert canonical(json.loads(encoded)) == encoded
