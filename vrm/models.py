@@ -11,7 +11,7 @@ from vrm.accounts.models import (
     TwoFactor,
     WebSession,
 )
-from vrm.consent.models import ContactStanding, Grant, Webhook, WebhookDelivery
+from vrm.consent.models import ContactStanding, Grant, LogEvent, Webhook, WebhookDelivery
 from vrm.oauth.models import AuthorizationCode, IdempotentRequest, OAuthClient, Relationship, Token
 from vrm.vault.models import (
     BusinessOverride,
@@ -37,6 +37,7 @@ __all__ = [
     "Interaction",
     "Journey",
     "KeyRingBinding",
+    "LogEvent",
     "OAuthClient",
     "Preferences",
     "Profile",

@@ -9,7 +9,7 @@ own verifier from the RFC alone. Everything here is a pure function of leaf hash
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 LEAF, NODE = b"\x00", b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -23,22 +23,37 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(NODE + left + right).digest()
 
 
-def root(leaves: Sequence[bytes]) -> bytes:
-    """The root of the tree over these leaf hashes (MTH), in one pass and O(log n) memory."""
-    if not leaves:
-        return EMPTY_ROOT
-    # A stack of complete subtree roots, each with its size: merging equal sizes as leaves arrive builds
-    # exactly the left-balanced tree of RFC 9162; what is left folds from the right.
-    stack: list[tuple[int, bytes]] = []
+def root(leaves: Iterable[bytes]) -> bytes:
+    """The root of the tree over these leaf hashes (MTH)."""
+    tree = Tree()
     for leaf in leaves:
+        tree.append(leaf)
+    return tree.root()
+
+
+class Tree:
+    """A tree grown one leaf hash at a time, keeping only its complete subtrees' roots: O(log n) memory,
+    so a verifier can stream a log of any length."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._stack: list[tuple[int, bytes]] = []  # (subtree size, subtree root), largest first
+
+    def append(self, leaf: bytes) -> None:
+        # Merging equal sizes as leaves arrive builds exactly the left-balanced tree of RFC 9162.
         size, value = 1, leaf
-        while stack and stack[-1][0] == size:
-            size, value = size * 2, node_hash(stack.pop()[1], value)
-        stack.append((size, value))
-    value = stack.pop()[1]
-    while stack:
-        value = node_hash(stack.pop()[1], value)
-    return value
+        while self._stack and self._stack[-1][0] == size:
+            size, value = size * 2, node_hash(self._stack.pop()[1], value)
+        self._stack.append((size, value))
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        value = self._stack[-1][1]
+        for _, left in reversed(self._stack[:-1]):  # what is left folds from the right
+            value = node_hash(left, value)
+        return value
 
 
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:

@@ -5,7 +5,17 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, ForeignKeyConstraint, Index, String, Text, and_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    and_,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
@@ -112,3 +122,21 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status: Mapped[str | None] = mapped_column(String(200))
+
+
+class LogEvent(Base):
+    """One event of the consent log, kept as its canonical bytes (see `vrm.consent.log`).
+
+    Insert-only: the database refuses updates and deletes (triggers, migration 0009). `type`, `at` and
+    `business_id` repeat what the event says, for auditors' filters; no foreign key, as the log outlives
+    the businesses and customers it speaks of.
+    """
+
+    __tablename__ = "consent_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    business_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    event: Mapped[bytes] = mapped_column(LargeBinary)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
