@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from vrm import schema
 from vrm.cli_integrations import clients, webhooks
+from vrm.cli_log import log
 from vrm.config import Settings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine
@@ -47,6 +48,7 @@ def cli() -> None:
 
 cli.add_command(clients)
 cli.add_command(webhooks)
+cli.add_command(log)
 
 
 def main() -> None:
