@@ -54,6 +54,7 @@ from vrm.vault.preferences import ContactRules, contact_rules
 
 LABEL = b"vrm/contact-standing/v1"
 AAD_PREFIX = LABEL + b"\x00"
+# Sealed rules name a cap's period by its place here: add periods at the end, never reorder.
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 
 
