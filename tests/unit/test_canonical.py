@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vrm.consent.canonical import canonical
+from vrm.consent.canonical import _encode, canonical
 
 
 def test_members_sort_by_utf16_code_units_as_rfc_8785_shows() -> None:
@@ -55,3 +55,21 @@ def test_any_event_value_round_trips_and_encodes_the_same_after_a_round_trip(val
     encoded = canonical(value)
     assert json.loads(encoded) == value
     assert canonical(json.loads(encoded)) == encoded
+
+
+any_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(any_values)
+def test_the_fast_encoder_agrees_with_the_exact_one_on_everything(value: object) -> None:
+    try:
+        exact = _encode(value).encode()
+    except ValueError:
+        with pytest.raises(ValueError):
+            canonical(value)
+    else:
+        assert canonical(value) == exact

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 MAX_EXACT = 2**53 - 1
 
 
@@ -21,7 +23,34 @@ def canonical(value: Any) -> bytes:
     Raises:
         ValueError: the value holds a float, a too large integer, a non-text key or invalid Unicode.
     """
-    return _encode(value).encode("utf-8")
+    fast = _fast(value)
+    return fast if fast is not None else _encode(value).encode("utf-8")
+
+
+def _fast(value: Any) -> bytes | None:
+    """orjson's encoding where it is exactly JCS's, else None (then the exact encoder decides).
+
+    orjson escapes strings as JCS does and sorts keys by code point; for ASCII text that is UTF-16 order.
+    It would write floats, which events may not hold, so those go the exact way and are refused there.
+    """
+    try:
+        encoded = orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    except orjson.JSONEncodeError:
+        return None
+    return encoded if encoded.isascii() and not _holds_float(value) else None
+
+
+def _holds_float(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, float):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return False
 
 
 def _encode(value: Any) -> str:

@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from vrm.consent import merkle
@@ -35,6 +35,14 @@ APPEND_LOCK = 0x7672_6D6C  # "vrml"
 FIELDS = {"seq", "at", "type", "actors", "details", "prev_hash"}
 
 
+class Appended(NamedTuple):
+    seq: int
+    event: bytes  # the canonical bytes, as logged
+
+
+LAST = select(LogEvent.seq, LogEvent.event).order_by(LogEvent.seq.desc()).limit(1)
+
+
 def append(
     session: Session,
     *,
@@ -42,17 +50,17 @@ def append(
     actors: Mapping[str, Any],
     details: Mapping[str, Any],
     business_id: uuid.UUID | None = None,
-) -> LogEvent:
+) -> Appended:
     """Add an event of type `kind` at the end of the log, in the caller's transaction.
 
     Raises:
         ValueError: the actors or details hold a value canonical JSON cannot carry.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": APPEND_LOCK})
-    last = session.execute(
-        select(LogEvent.seq, LogEvent.event).order_by(LogEvent.seq.desc()).limit(1)
-    ).first()
+    # Through the session's connection (same transaction): plain statements, no ORM unit of work.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": APPEND_LOCK})
+    last = connection.execute(LAST).first()
     seq = 0 if last is None else last.seq + 1
     at = utcnow()
     event = canonical(
@@ -65,12 +73,18 @@ def append(
             "prev_hash": FIRST_PREV_HASH if last is None else hashlib.sha256(last.event).hexdigest(),
         }
     )
-    row = LogEvent(
-        seq=seq, type=kind, at=at, business_id=business_id, event=event, leaf_hash=merkle.leaf_hash(event)
+    connection.execute(
+        insert(LogEvent),
+        {
+            "seq": seq,
+            "type": kind,
+            "at": at,
+            "business_id": business_id,
+            "event": event,
+            "leaf_hash": merkle.leaf_hash(event),
+        },
     )
-    session.add(row)
-    session.flush()
-    return row
+    return Appended(seq, event)
 
 
 def timestamp(moment: datetime) -> str:
