@@ -28,6 +28,7 @@ def business_token(database: Database, name: str) -> str:
     return f"token-of-{name}"
 
 
+@pytest.mark.usefixtures("one_minute_window")
 def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, database: Database) -> None:
     http = app.test_client()
     first, second = business_token(database, "first-shop"), business_token(database, "second-shop")
@@ -59,6 +60,7 @@ def test_each_client_has_its_own_budget_and_is_told_what_is_left(app: Flask, dat
 REDIS_URL = os.environ.get("VRM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+@pytest.mark.usefixtures("one_minute_window")
 def test_processes_sharing_redis_share_one_budget(database: Database, tmp_path: Path) -> None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()

@@ -6,6 +6,7 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -119,6 +120,7 @@ def test_ending_a_session_by_a_non_uuid_is_not_found(client: FlaskClient) -> Non
     assert post_form(client, "/account/sessions/not-a-uuid/end", {}, token_from="/account").status_code == 404
 
 
+@pytest.mark.usefixtures("one_minute_window")
 def test_sign_in_attempts_are_limited_per_client(client: FlaskClient) -> None:
     statuses = [
         post_form(client, "/signin", {"email": "guess@example.org", "password": f"guess {n}"}).status_code
@@ -135,6 +137,7 @@ def test_session_cookie_is_http_only_and_same_site(client: FlaskClient) -> None:
     assert re.search(r"HttpOnly", header) and re.search(r"SameSite=Lax", header)
 
 
+@pytest.mark.usefixtures("one_minute_window")
 def test_behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(
     database: Database, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import re
 import time
 
 import pyotp
+import pytest
 from flask.testing import FlaskClient
 
 from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
@@ -111,6 +112,7 @@ def test_the_code_step_without_a_recent_password_goes_back_to_sign_in(client: Fl
     assert client.get("/signin/code").headers["Location"] == "/signin"
 
 
+@pytest.mark.usefixtures("one_minute_window")
 def test_code_guesses_are_limited_per_account(client: FlaskClient) -> None:
     sign_up(client, "guessed@example.org")
     turn_on(client)
