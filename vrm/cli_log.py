@@ -36,15 +36,15 @@ def log_export(format_: str, first: int, last: int | None, output: IO[bytes]) ->
     engine = make_engine(Settings.from_env().database_url)
     schema.require_head(engine)
     with make_sessionmaker(engine)() as session:
-        bounds = [LogEvent.seq >= first] + ([LogEvent.seq <= last] if last is not None else [])
-        total = session.scalar(select(func.count()).select_from(LogEvent).where(*bounds)) or 0
+        until = [LogEvent.seq <= last] if last is not None else []
+        total = session.scalar(select(func.count()).where(LogEvent.seq >= first, *until)) or 0
         with click.progressbar(length=total, label="exporting events", file=sys.stderr, show_pos=True) as bar:
             seq = first
-            while last is None or seq <= last:
+            while True:
                 # Keyset pages, so a long export neither holds one huge result nor slows as it goes.
                 page = session.execute(
                     select(LogEvent.seq, LogEvent.event)
-                    .where(LogEvent.seq >= seq, *bounds)
+                    .where(LogEvent.seq >= seq, *until)
                     .order_by(LogEvent.seq)
                     .limit(BATCH)
                 ).all()

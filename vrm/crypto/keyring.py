@@ -217,21 +217,24 @@ class KeyRing:
             KeyRingError: the ring does not hold that key version (retired, or the wrong ring).
             IntegrityError: the wrapped key was altered or belongs to another customer.
         """
-        key_id = key_id_of(wrapped)
-        if key_id not in self.keys:
-            self.reload()
-        return self._sealer(key_id).open(wrapped, aad)
+        return self._sealer(key_id_of(wrapped)).open(wrapped, aad)
 
     def _sealer(self, key_id: int) -> Sealer:
         """Raises: KeyRingError: the ring does not hold this key version."""
         sealers = self._sealers  # one reference: a concurrent reload swaps the dict, never empties it
         sealer = sealers.get(key_id)
         if sealer is None:
-            secret = self.keys.get(key_id)
-            if secret is None:
-                raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored data key needs")
-            sealer = sealers[key_id] = Sealer(key_id, secret)
+            sealer = sealers[key_id] = Sealer(key_id, self._secret(key_id, "a stored data key"))
         return sealer
+
+    def _secret(self, key_id: int, needed_by: str) -> bytes:
+        """Raises: KeyRingError: the ring does not hold this key version, even as its file reads now."""
+        if key_id not in self.keys:
+            self.reload()  # another process may have rotated since this one loaded the ring
+        secret = self.keys.get(key_id)
+        if secret is None:
+            raise KeyRingError(f"the key ring does not hold key {key_id}, which {needed_by} needs")
+        return secret
 
     def derived_sealer(self, label: bytes, key_id: int) -> Sealer:
         """A sealer for one purpose (`label`) under a key derived from key-encryption key `key_id`.
@@ -245,12 +248,8 @@ class KeyRing:
         derived = self._derived  # one reference, as in `_sealer`
         sealer = derived.get((label, key_id))
         if sealer is None:
-            if key_id not in self.keys:
-                self.reload()
-            secret = self.keys.get(key_id)
-            if secret is None:
-                raise KeyRingError(f"the key ring does not hold key {key_id}, which a stored value needs")
-            sealer = derived[(label, key_id)] = Sealer(key_id, derive_subkey(secret, label))
+            secret = derive_subkey(self._secret(key_id, "a stored value"), label)
+            sealer = derived[(label, key_id)] = Sealer(key_id, secret)
         return sealer
 
     # --- versions -----------------------------------------------------------------------------------

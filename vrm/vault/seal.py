@@ -36,11 +36,6 @@ class CustomerVault:
         self._sealer = sealer
         self._prefix = AAD_LABEL + customer_id.bytes
 
-    @property
-    def key_generation(self) -> int:
-        """Which of the customer's data keys this vault seals with."""
-        return self._sealer.key_id
-
     def _aad(self, table: str, column: str, row_id: uuid.UUID) -> bytes:
         return b"".join((self._prefix, table.encode(), b"\x00", column.encode(), b"\x00", row_id.bytes))
 
