@@ -19,6 +19,7 @@ from vrm.runtime import Runtime, open_runtime
 from vrm.serving import limits
 from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
+from vrm.serving.sessions import WebOnlySessions
 from web.errors import error_page, http_error_page
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
     if settings.proxies:
         # Client addresses (rate limits) and https (cookies, HSTS) as the operator's own proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
+    app.session_interface = WebOnlySessions()
     install(app, runtime)
     limiter = limits.install(app, settings)
     oauth_server.install(app, settings.issuer)

@@ -86,5 +86,9 @@ def test_processes_sharing_redis_share_one_budget(database: Database, tmp_path: 
         for process in (first, second, first, second)
     ]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    # Counted in one Redis round trip per call, the window each hit left is the one announced.
+    assert [answer.headers["RateLimit-Remaining"] for answer in answers] == ["2", "1", "0", "0"]
+    assert all(0 < int(answer.headers["RateLimit-Reset"]) <= 61 for answer in answers)
+    assert 0 < int(answers[3].headers["Retry-After"]) <= 61
     for app in apps:
         app.extensions["vrm"].engine.dispose()

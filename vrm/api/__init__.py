@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_limiter import Limiter
 
-from vrm.api.bearer import client_key
+from vrm.api.client_limits import limit_per_client
 from vrm.api.contact import contact_api
 from vrm.api.customer import customer_api
 from vrm.api.health import health
@@ -19,8 +19,8 @@ OAUTH_LIMIT = "120 per minute"  # per client address: token, revocation and intr
 
 
 def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
-    limiter.limit(settings.api_rate_limit, key_func=client_key)(customer_api)
-    limiter.limit(settings.decisions_rate_limit, key_func=client_key)(contact_api)
+    limit_per_client(app, customer_api, limiter, settings.api_rate_limit)
+    limit_per_client(app, contact_api, limiter, settings.decisions_rate_limit)
     limiter.limit(OAUTH_LIMIT)(oauth)
     for blueprint in (health, oauth, customer_api, contact_api, openapi):
         app.register_blueprint(blueprint)

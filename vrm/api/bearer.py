@@ -81,9 +81,9 @@ def _authorize(scopes: tuple[str, ...], *, customer: bool) -> Bearer:
     found = _lookup()
     if found is None:
         raise BearerRefused(401, "invalid_token", "the access token is unknown, expired or revoked")
-    if customer and found.token.customer_id is None:
+    if customer and found.customer_id is None:
         raise BearerRefused(403, "insufficient_scope", "this call needs a token a customer granted")
-    if not customer and found.token.customer_id is not None:
+    if not customer and found.customer_id is not None:
         raise BearerRefused(403, "insufficient_scope", "this call needs a client credentials token")
     if scopes and not found.scopes & set(scopes):
         wanted = " ".join(scopes)

@@ -18,11 +18,11 @@ from marshmallow import ValidationError as SchemaError
 from vrm.api.bearer import current_bearer, requires
 from vrm.api.schemas import NewInteraction, field_errors
 from vrm.consent.grants import record_read
-from vrm.consent.models import Grant
 from vrm.consent.policy import readable_by_token
 from vrm.errors import NotFound, ValidationError
 from vrm.oauth.idempotency import claim_key
 from vrm.oauth.pairwise import subject_for
+from vrm.oauth.tokens import BearerGrant
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.interactions import Interaction, add_interaction, get_interaction, list_interactions
 from vrm.vault.preferences import preferences_for_business
@@ -114,7 +114,7 @@ def record() -> tuple[Response, int]:
     if key is not None:
         interaction_id, repeated = claim_key(
             db_session(),
-            client=current_bearer().client,
+            client_id=current_bearer().client.id,
             key=key,
             customer_id=vault.customer_id,
             body=request.get_data(),
@@ -131,13 +131,13 @@ def record() -> tuple[Response, int]:
     return response, 200 if repeated else 201
 
 
-def _context() -> tuple[Reading, Grant, frozenset[str]]:
+def _context() -> tuple[Reading, BearerGrant, frozenset[str]]:
     bearer = current_bearer()
-    assert bearer.grant is not None and bearer.token.customer_id is not None  # `requires` lets only these in
+    assert bearer.grant is not None and bearer.customer_id is not None  # `requires` lets only these in
     reading = read_for_business(
         db_session(),
         keyring=runtime().keyring,
-        customer_id=bearer.token.customer_id,
+        customer_id=bearer.customer_id,
         business_id=bearer.grant.business_id,
     )
     readable = readable_by_token(
@@ -146,7 +146,7 @@ def _context() -> tuple[Reading, Grant, frozenset[str]]:
     return reading, bearer.grant, readable
 
 
-def _subject(grant: Grant) -> str:
+def _subject(grant: BearerGrant) -> str:
     known = current_bearer().subject
     if known is not None:
         return known
@@ -155,7 +155,7 @@ def _subject(grant: Grant) -> str:
     )
 
 
-def _note_read(grant: Grant, categories: set[str] | frozenset[str]) -> None:
+def _note_read(grant: BearerGrant, categories: set[str] | frozenset[str]) -> None:
     if categories:
         record_read(db_session(), grant=grant, scopes={f"{category}:read" for category in categories})
 

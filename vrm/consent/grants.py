@@ -8,12 +8,12 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import not_, select
+from sqlalchemy import not_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
-from vrm.consent.models import Grant
+from vrm.consent.models import Grant, GrantTerms
 from vrm.consent.scopes import scope_names, scope_text
 from vrm.db import utcnow
 from vrm.errors import NotFound
@@ -141,7 +141,7 @@ def change_grant(
     return grant
 
 
-def record_read(session: Session, *, grant: Grant, scopes: Iterable[str]) -> None:
+def record_read(session: Session, *, grant: GrantTerms, scopes: Iterable[str]) -> None:
     """Note that the business just read these categories under this grant (shown to the customer).
 
     Written at most once a minute for the same categories: a busy business reads many times a second, and
@@ -153,12 +153,13 @@ def record_read(session: Session, *, grant: Grant, scopes: Iterable[str]) -> Non
         return
     try:
         with session.begin_nested():
-            grant.last_read_at, grant.last_read_scopes = now, read
-            session.flush()
+            session.execute(
+                update(Grant).where(Grant.id == grant.id).values(last_read_at=now, last_read_scopes=read)
+            )
     except OperationalError:
         # SQLite only: a concurrent request is writing, and a transaction that has read cannot wait for it.
         # The note is a hint for the customer's page, so the read goes on without it; PostgreSQL waits.
-        session.refresh(grant)
+        pass
 
 
 def _own_grant(session: Session, customer_id: uuid.UUID, grant_id: object) -> Grant:

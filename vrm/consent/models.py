@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -58,6 +59,24 @@ class Grant(Base):
     def live_at(cls, now: datetime) -> ColumnElement[bool]:
         """`is_live` as a query condition."""
         return and_(cls.withdrawn_at.is_(None), cls.expires_at > now)
+
+
+class GrantTerms(Protocol):
+    """What the business API needs of a grant: a `Grant`, or the snapshot read with a bearer token."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def customer_id(self) -> uuid.UUID: ...
+    @property
+    def business_id(self) -> uuid.UUID: ...
+    @property
+    def last_read_at(self) -> datetime | None: ...
+    @property
+    def last_read_scopes(self) -> str | None: ...
+    @property
+    def scope_set(self) -> frozenset[str]: ...
+    def is_live(self, now: datetime) -> bool: ...
 
 
 class ContactStanding(Base):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
 from vrm.consent.grants import live_grants
-from vrm.consent.models import Grant
+from vrm.consent.models import Grant, GrantTerms
 from vrm.consent.scopes import categories_read
 from vrm.consent.standing import Rules, sent_counts, standings
 from vrm.crypto.keyring import KeyRing
@@ -64,7 +64,7 @@ def audience(session: Session, *, vault: CustomerVault) -> dict[str, list[str]]:
 
 
 def readable_by_token(
-    *, grant: Grant, token_scopes: frozenset[str], data_sharing: dict[str, bool]
+    *, grant: GrantTerms, token_scopes: frozenset[str], data_sharing: dict[str, bool]
 ) -> frozenset[str]:
     """The categories a request may read now: the live grant's, the token's, and the customer's choices
     (`data_sharing` as they apply to the grant's business)."""

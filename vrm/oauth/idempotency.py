@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.errors import Conflict, ValidationError
-from vrm.oauth.models import IdempotentRequest, OAuthClient
+from vrm.oauth.models import IdempotentRequest
 
 MAX_KEY = 200
 
 
 def claim_key(
-    session: Session, *, client: OAuthClient, key: object, customer_id: uuid.UUID, body: bytes
+    session: Session, *, client_id: uuid.UUID, key: object, customer_id: uuid.UUID, body: bytes
 ) -> tuple[uuid.UUID, bool]:
     """Reserve the id of what this request creates; return it and whether an earlier request already did.
 
@@ -37,7 +37,7 @@ def claim_key(
             session.add(
                 IdempotentRequest(
                     id=uuid.uuid4(),
-                    client_id=client.id,
+                    client_id=client_id,
                     key=key,
                     request_digest=digest,
                     customer_id=customer_id,
@@ -48,7 +48,7 @@ def claim_key(
     except DatabaseIntegrityError:
         earlier = session.scalar(
             select(IdempotentRequest).where(
-                IdempotentRequest.client_id == client.id, IdempotentRequest.key == key
+                IdempotentRequest.client_id == client_id, IdempotentRequest.key == key
             )
         )
         if earlier is None or earlier.request_digest != digest:
