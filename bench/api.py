@@ -58,6 +58,7 @@ def _prepare(folder: str) -> None:
         )
         grant = grant_access(
             session,
+            keyring=ring,
             customer_id=customer.id,
             business_id=shop.id,
             purpose="service",

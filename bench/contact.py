@@ -71,7 +71,12 @@ def _populate(session: Session, ring: KeyRing) -> tuple[uuid.UUID, list[str]]:
                 occurred_at=utcnow() - timedelta(days=days_ago + 1),
             )
         grant_access(
-            session, customer_id=customer, business_id=business, purpose="service", scopes="profile:read"
+            session,
+            keyring=ring,
+            customer_id=customer,
+            business_id=business,
+            purpose="service",
+            scopes="profile:read",
         )
         subjects.append(subject_for(session, keyring=ring, business_id=business, customer_id=customer))
         if number % 1000 == 999:
@@ -112,7 +117,9 @@ def run() -> list[str]:
                 now = utcnow()
                 questions = [ContactQuestion(sub, "email", "marketing", noon) for sub in subjects]
                 _check(
-                    decide_contacts(session, keyring=ring, business_id=business, questions=questions, now=now)
+                    decide_contacts(
+                        session, keyring=ring, business_id=business, questions=questions, now=now
+                    ).answers
                 )
 
         def floor() -> None:

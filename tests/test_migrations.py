@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -11,10 +14,9 @@ import vrm.models  # noqa: F401
 from tests import factories
 from tests.conftest import Database
 from vrm import schema
-from vrm.consent.grants import grant_access
-from vrm.consent.models import ContactStanding
+from vrm.consent.models import ContactStanding, Grant
 from vrm.crypto.keyring import KeyRing
-from vrm.db import Base
+from vrm.db import Base, utcnow
 from vrm.oauth.pairwise import subject_for
 
 
@@ -68,9 +70,19 @@ def test_relationships_made_before_the_contact_standing_get_their_rows(
     with database.sessions.begin() as session:
         customer, _ = factories.customer(session, keyring)
         shop = factories.business(session)
-        grant = grant_access(
-            session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        # A grant as stored then: the services of today also log it, in a table 0007 does not have yet.
+        now = utcnow()
+        grant = Grant(
+            id=uuid.uuid4(),
+            customer_id=customer.id,
+            business_id=shop.id,
+            purpose="service",
+            requested_scopes="profile:read",
+            scopes="profile:read",
+            granted_at=now,
+            expires_at=now + timedelta(days=365),
         )
+        session.add(grant)
         sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     schema.upgrade(database.engine)
     with database.sessions() as session:

@@ -217,7 +217,7 @@ def keys_retire(key_id: int) -> None:
     from vrm.vault.keys import retire_key
 
     runtime = _runtime()
-    with runtime.sessions() as session:
+    with runtime.sessions.begin() as session:
         retire_key(session, keyring=runtime.keyring, key_id=key_id)
     click.echo(f"key {key_id} retired: it is gone from {runtime.keyring.path}")
 

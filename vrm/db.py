@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any, cast
 
@@ -66,6 +68,9 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+WRITES = "vrm_writes"  # execution option: begin SQLite transactions with the write lock (write_transaction)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine with the per-backend settings VRM vault relies on."""
     # Bound values (password hashes, blind indexes, ciphertext) never appear in error messages or logs.
@@ -96,7 +101,21 @@ def _configure_sqlite(engine: Engine, *, memory: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writes = connection.get_execution_options().get(WRITES, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+
+@contextmanager
+def write_transaction(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A session in a transaction, committed on leaving, that holds SQLite's write lock from its start.
+
+    SQLite's usual deferred transaction takes the lock at its first write; if another connection committed
+    after this transaction first read, that write fails at once rather than waiting. Taking the lock up front
+    waits for it instead (busy_timeout). PostgreSQL needs nothing of the kind: its writers wait on locks.
+    """
+    with sessions() as session, session.begin():
+        session.connection(execution_options={WRITES: True})
+        yield session
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

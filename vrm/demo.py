@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import create_business
 from vrm.accounts.customers import create_customer, find_customer
-from vrm.consent.grants import grant_access, record_read
+from vrm.consent.grants import grant_access
+from vrm.consent.scopes import scope_text
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import add_interaction, record_feedback, start_journey
 from vrm.vault.keys import open_vault
@@ -159,7 +160,7 @@ def load_demo(session: Session, *, keyring: KeyRing) -> bool:
         settings={"contact": {"voice": {"service": False}}},
     )
     _history(session, vault, businesses)
-    _connections(session, customer.id, businesses)
+    _connections(session, keyring, customer.id, businesses)
     return True
 
 
@@ -182,18 +183,21 @@ CONNECTIONS = [
 ]
 
 
-def _connections(session: Session, customer_id: uuid.UUID, businesses: dict[str, uuid.UUID]) -> None:
+def _connections(
+    session: Session, keyring: KeyRing, customer_id: uuid.UUID, businesses: dict[str, uuid.UUID]
+) -> None:
     for business, purpose, requested, granted, read in CONNECTIONS:
         grant = grant_access(
             session,
+            keyring=keyring,
             customer_id=customer_id,
             business_id=businesses[business],
             purpose=purpose,
             requested_scopes=requested,
             scopes=granted,
         )
-        if read:
-            record_read(session, grant=grant, scopes=read.split())
+        if read:  # as the business's last call would have noted it (no call was made: nothing is logged)
+            grant.last_read_scopes = scope_text(set(read.split()))
             grant.last_read_at = datetime.now(UTC) - timedelta(days=1)
     session.flush()
 

@@ -42,6 +42,7 @@ def change(grant_id: str) -> Response | tuple[str, int]:
         try:
             grant = change_grant(
                 db_session(),
+                keyring=runtime().keyring,
                 customer_id=signed_in().customer_id,
                 grant_id=grant_id,
                 scopes=scopes,
@@ -61,7 +62,9 @@ def change(grant_id: str) -> Response | tuple[str, int]:
 @connections.post("/<grant_id>/withdraw")
 @login_required  # type: ignore[untyped-decorator]
 def withdraw(grant_id: str) -> Response:
-    grant = withdraw_grant(db_session(), customer_id=signed_in().customer_id, grant_id=grant_id)
+    grant = withdraw_grant(
+        db_session(), keyring=runtime().keyring, customer_id=signed_in().customer_id, grant_id=grant_id
+    )
     _announce(grant, "consent.withdrawn")
     flash(f"{_name(grant)} no longer has access. Its next request for your data will be refused.")
     return redirect(url_for("connections.overview"))

@@ -56,6 +56,7 @@ def authorize() -> str | Response | tuple[str, int]:
     customer_id = signed_in().customer_id
     approved = grant_access(
         db_session(),
+        keyring=runtime().keyring,
         customer_id=customer_id,
         business_id=client.business_id,
         purpose=client.purpose,
@@ -63,6 +64,7 @@ def authorize() -> str | Response | tuple[str, int]:
         scopes=ticked,
         expires_at=utcnow() + timedelta(days=int(duration)),
         supersede=True,
+        client_id=client.client_id,
     )
     subject_for(
         db_session(), keyring=runtime().keyring, business_id=client.business_id, customer_id=customer_id

@@ -12,7 +12,7 @@ from vrm.accounts.customers import confirm_password, erase_customer, login_email
 from vrm.accounts.models import Customer
 from vrm.accounts.two_factor import two_factor_enabled, verify_second_factor
 from vrm.errors import AuthenticationFailed, ValidationError
-from vrm.serving.request_scope import db_session
+from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.export import export_vault
 from web.forms import DeleteAccountForm, show_errors
 from web.login import signed_in, signed_in_vault
@@ -54,7 +54,7 @@ def delete() -> str | tuple[str, int]:
         except ValidationError as error:
             show_errors(form, error.errors)
         else:
-            erase_customer(db_session(), customer_id=customer.id)
+            erase_customer(db_session(), keyring=runtime().keyring, customer_id=customer.id)
             logout_user()
             session.clear()
             return render_template("deleted.html")

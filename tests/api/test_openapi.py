@@ -34,7 +34,12 @@ def tokens(app: Flask, database: Database) -> None:
             session, business_id=shop.id, name="Fuzzer", redirect_uris=["https://f.example/cb"]
         )
         grant = grant_access(
-            session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes=list(SCOPES)
+            session,
+            keyring=ring,
+            customer_id=customer.id,
+            business_id=shop.id,
+            purpose="service",
+            scopes=list(SCOPES),
         )
         subject_for(session, keyring=ring, business_id=shop.id, customer_id=customer.id)
         everything = " ".join(SCOPES)

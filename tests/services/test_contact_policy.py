@@ -31,7 +31,7 @@ def ask(session: Session, keyring: KeyRing, business_id: object, sub: str, chann
     question = ContactQuestion(sub, channel, "marketing", now)
     decision = decide_contacts(
         session, keyring=keyring, business_id=business_id, questions=[question], now=now
-    )[0]
+    ).answers[0]
     return decision.allowed, decision.reason
 
 
@@ -45,7 +45,12 @@ def test_every_kind_of_change_reaches_the_next_decision(session: Session, keyrin
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     grant = grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
 
@@ -61,10 +66,15 @@ def test_every_kind_of_change_reaches_the_next_decision(session: Session, keyrin
     assert ask(session, keyring, shop.id, sub) == (False, "purpose_not_allowed")  # this business's own rule
     set_override(session, vault=vault, business_id=shop.id, settings={})
     assert ask(session, keyring, shop.id, sub) == (True, None)  # and its removal
-    withdraw_grant(session, customer_id=customer.id, grant_id=grant.id)
+    withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id)
     assert ask(session, keyring, shop.id, sub) == (False, "consent_withdrawn")
     grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     assert ask(session, keyring, shop.id, sub) == (True, None)  # granted again
 
@@ -73,7 +83,12 @@ def test_an_unrelated_preference_change_keeps_the_stored_rules(session: Session,
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     ask(session, keyring, shop.id, sub)
@@ -87,11 +102,21 @@ def test_a_grant_that_ends_today_stops_contact_once_it_has_ended(session: Sessio
     shop = factories.business(session)
     update_preferences(session, vault=vault, changes={"contact": {"email": {"marketing": True}}})
     grant = grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     change_grant(
-        session, customer_id=customer.id, grant_id=grant.id, scopes=["profile:read"], last_day=date.today()
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        grant_id=grant.id,
+        scopes=["profile:read"],
+        last_day=date.today(),
     )
     assert stored(session, sub).consent_until == grant.expires_at
     assert ask(session, keyring, shop.id, sub) == (True, None)
@@ -103,7 +128,12 @@ def test_another_business_and_an_unknown_id_learn_nothing(session: Session, keyr
     customer, _ = factories.customer(session, keyring)
     shop, other = factories.business(session), factories.business(session)
     grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     assert ask(session, keyring, other.id, sub) == (False, "no_relationship")
@@ -116,7 +146,12 @@ def test_rules_resealed_from_a_read_that_a_change_overtook_are_not_stored(
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     grant_access(
-        session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes="profile:read",
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     opened_then = standing.contact_rules
@@ -140,6 +175,7 @@ def test_stored_rules_are_bound_to_their_business(session: Session, keyring: Key
     for business in (shop, other):
         grant_access(
             session,
+            keyring=keyring,
             customer_id=customer.id,
             business_id=business.id,
             purpose="service",
@@ -169,7 +205,12 @@ def test_rules_sealed_under_a_retired_key_are_resealed_under_the_primary(
         shop = factories.business(session)
         update_preferences(session, vault=vault, changes={"contact": {"email": {"marketing": True}}})
         grant_access(
-            session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+            session,
+            keyring=ring,
+            customer_id=customer.id,
+            business_id=shop.id,
+            purpose="service",
+            scopes="profile:read",
         )
         sub = subject_for(session, keyring=ring, business_id=shop.id, customer_id=customer.id)
         assert ask(session, ring, shop.id, sub) == (True, None)

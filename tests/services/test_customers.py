@@ -73,11 +73,11 @@ def test_account_without_password_cannot_sign_in(session: Session, keyring: KeyR
 
 def test_erased_customer_has_no_vault_left(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
-    erase_customer(session, customer_id=customer.id)
+    erase_customer(session, keyring=keyring, customer_id=customer.id)
     with pytest.raises(NotFound):
         open_vault(session, keyring=keyring, customer_id=customer.id)
     with pytest.raises(NotFound):
-        erase_customer(session, customer_id=customer.id)
+        erase_customer(session, keyring=keyring, customer_id=customer.id)
 
 
 def test_sign_in_finds_an_idna_domain_in_either_spelling(session: Session, keyring: KeyRing) -> None:

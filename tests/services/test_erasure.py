@@ -28,7 +28,7 @@ def test_erasure_removes_the_data_key_and_every_row(database: Database, keyring:
         for vault in (gone_vault, kept_vault):
             factories.interaction(session, vault, shop, journey_id=start_journey(session, vault=vault).id)
     with database.sessions.begin() as session:
-        erase_customer(session, customer_id=gone.id)
+        erase_customer(session, keyring=keyring, customer_id=gone.id)
     with database.sessions() as session:
         for model in (Customer, DataKey, Profile, Preferences, Journey, Interaction):
             owner = model.id if model is Customer else model.customer_id  # type: ignore[attr-defined]
@@ -57,7 +57,7 @@ def test_backup_taken_before_erasure_is_unreadable_once_the_old_key_is_retired(t
         wrapped = session.scalar(select(DataKey.wrapped))
     assert wrapped is not None
     with live.begin() as session:
-        erase_customer(session, customer_id=customer.id)
+        erase_customer(session, keyring=ring, customer_id=customer.id)
     live_engine.dispose()
     live_files = b"".join(path.read_bytes() for path in tmp_path.glob("live.sqlite3*"))
     assert wrapped not in live_files  # secure_delete overwrote it; only old backups still hold it

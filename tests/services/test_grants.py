@@ -27,9 +27,12 @@ from vrm.vault.preferences import set_override, update_preferences
 ASKED = "profile:read contact:read interactions:read interactions:write"
 
 
-def granted(session: Session, customer_id, business_id, scopes: str = ASKED, **extra) -> Grant:  # type: ignore[no-untyped-def]
+def granted(
+    session: Session, keyring: KeyRing, customer_id, business_id, scopes: str = ASKED, **extra
+) -> Grant:  # type: ignore[no-untyped-def]
     return grant_access(
         session,
+        keyring=keyring,
         customer_id=customer_id,
         business_id=business_id,
         purpose="service",
@@ -42,12 +45,14 @@ def granted(session: Session, customer_id, business_id, scopes: str = ASKED, **e
 def test_a_grant_lasts_a_year_unless_shorter_and_never_longer(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant = granted(session, customer.id, shop.id)
+    grant = granted(session, keyring, customer.id, shop.id)
     assert timedelta(days=364) < grant.expires_at - grant.granted_at <= LONGEST
     soon = datetime.now(UTC) + timedelta(days=30)
-    assert granted(session, customer.id, shop.id, expires_at=soon).expires_at == soon
+    assert granted(session, keyring, customer.id, shop.id, expires_at=soon).expires_at == soon
     with pytest.raises(ValidationError) as too_long:
-        granted(session, customer.id, shop.id, expires_at=datetime.now(UTC) + LONGEST + timedelta(days=1))
+        granted(
+            session, keyring, customer.id, shop.id, expires_at=datetime.now(UTC) + LONGEST + timedelta(days=1)
+        )
     assert "expires_at" in too_long.value.errors
 
 
@@ -75,14 +80,14 @@ def test_bad_grants_are_refused_naming_the_field(
         **values,
     }
     with pytest.raises(ValidationError) as refused:
-        grant_access(session, customer_id=customer.id, business_id=shop.id, **arguments)
+        grant_access(session, keyring=keyring, customer_id=customer.id, business_id=shop.id, **arguments)
     assert field in refused.value.errors
 
 
 def test_the_policy_reads_only_granted_and_shared_categories(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
     shop, other = factories.business(session), factories.business(session)
-    grant = granted(session, customer.id, shop.id)
+    grant = granted(session, keyring, customer.id, shop.id)
     assert disclosure(session, vault=vault, grant=grant).readable == {"profile", "contact", "interactions"}
     update_preferences(session, vault=vault, changes={"data_sharing": {"contact": False}})
     seen = disclosure(session, vault=vault, grant=grant)
@@ -90,7 +95,7 @@ def test_the_policy_reads_only_granted_and_shared_categories(session: Session, k
     # A per-business choice wins over the general one, in both directions.
     set_override(session, vault=vault, business_id=shop.id, settings={"data_sharing": {"contact": True}})
     assert "contact" in disclosure(session, vault=vault, grant=grant).readable
-    granted(session, customer.id, other.id, scopes="contact:read")
+    granted(session, keyring, customer.id, other.id, scopes="contact:read")
     assert audience(session, vault=vault) == {
         "profile": [shop.display_name],
         "contact": [shop.display_name],
@@ -101,10 +106,12 @@ def test_the_policy_reads_only_granted_and_shared_categories(session: Session, k
 def test_narrowing_a_grant_takes_effect_at_once_and_can_be_undone(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant = granted(session, customer.id, shop.id)
-    change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=["profile:read"])
+    grant = granted(session, keyring, customer.id, shop.id)
+    change_grant(
+        session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=["profile:read"]
+    )
     assert disclosure(session, vault=vault, grant=grant).readable == {"profile"}
-    change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=ASKED.split())
+    change_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=ASKED.split())
     assert disclosure(session, vault=vault, grant=grant).readable == {"profile", "contact", "interactions"}
 
 
@@ -122,21 +129,37 @@ def test_a_change_beyond_the_request_or_its_end_is_refused(
     session: Session, keyring: KeyRing, scopes: list[str], last_day: object, field: str
 ) -> None:
     customer, _ = factories.customer(session, keyring)
-    grant = granted(session, customer.id, factories.business(session).id)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
     with pytest.raises(ValidationError) as refused:
-        change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=scopes, last_day=last_day)
+        change_grant(
+            session,
+            keyring=keyring,
+            customer_id=customer.id,
+            grant_id=grant.id,
+            scopes=scopes,
+            last_day=last_day,
+        )
     assert field in refused.value.errors
     assert grant.scopes == ASKED  # unchanged
 
 
 def test_a_grant_can_be_ended_sooner_on_a_chosen_day(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
-    grant = granted(session, customer.id, factories.business(session).id)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
     end = grant.expires_at
-    change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=ASKED, last_day=end.date())
+    change_grant(
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        grant_id=grant.id,
+        scopes=ASKED,
+        last_day=end.date(),
+    )
     assert grant.expires_at == end  # the current last day changes nothing
     day = datetime.now(UTC).date() + timedelta(days=10)
-    change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=ASKED, last_day=day)
+    change_grant(
+        session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=ASKED, last_day=day
+    )
     assert grant.expires_at == datetime(day.year, day.month, day.day, 23, 59, 59, tzinfo=UTC)
 
 
@@ -144,21 +167,21 @@ def test_a_withdrawn_grant_discloses_nothing_and_ends_up_among_the_ended(
     session: Session, keyring: KeyRing
 ) -> None:
     customer, vault = factories.customer(session, keyring)
-    grant = granted(session, customer.id, factories.business(session).id)
-    withdraw_grant(session, customer_id=customer.id, grant_id=grant.id)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
+    withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id)
     assert disclosure(session, vault=vault, grant=grant).readable == frozenset()
     assert live_grants(session, customer_id=customer.id) == [] and disclosures(session, vault=vault) == []
     assert ended_grants(session, customer_id=customer.id) == [grant]
     first = grant.withdrawn_at
-    withdraw_grant(session, customer_id=customer.id, grant_id=grant.id)
+    withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id)
     assert grant.withdrawn_at == first  # withdrawing twice changes nothing
     with pytest.raises(NotFound):
-        change_grant(session, customer_id=customer.id, grant_id=grant.id, scopes=ASKED)
+        change_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=ASKED)
 
 
 def test_an_expired_grant_discloses_nothing(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
-    grant = granted(session, customer.id, factories.business(session).id)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
     grant.expires_at = datetime.now(UTC) - timedelta(seconds=1)
     assert disclosure(session, vault=vault, grant=grant).readable == frozenset()
     assert ended_grants(session, customer_id=customer.id) == [grant]
@@ -168,7 +191,7 @@ def test_an_expired_grant_discloses_nothing(session: Session, keyring: KeyRing) 
 def test_unknown_grant_ids_are_not_found(session: Session, keyring: KeyRing, grant_id: object) -> None:
     customer, _ = factories.customer(session, keyring)
     with pytest.raises(NotFound):
-        withdraw_grant(session, customer_id=customer.id, grant_id=grant_id)
+        withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant_id)
 
 
 def test_a_customer_can_neither_see_nor_touch_another_customers_grant(
@@ -176,18 +199,20 @@ def test_a_customer_can_neither_see_nor_touch_another_customers_grant(
 ) -> None:
     owner, _ = factories.customer(session, keyring)
     intruder, _ = factories.customer(session, keyring)
-    grant = granted(session, owner.id, factories.business(session).id)
+    grant = granted(session, keyring, owner.id, factories.business(session).id)
     assert live_grants(session, customer_id=intruder.id) == []
     with pytest.raises(NotFound):
-        withdraw_grant(session, customer_id=intruder.id, grant_id=grant.id)
+        withdraw_grant(session, keyring=keyring, customer_id=intruder.id, grant_id=grant.id)
     with pytest.raises(NotFound):
-        change_grant(session, customer_id=intruder.id, grant_id=grant.id, scopes=["profile:read"])
+        change_grant(
+            session, keyring=keyring, customer_id=intruder.id, grant_id=grant.id, scopes=["profile:read"]
+        )
     assert grant.withdrawn_at is None and grant.scopes == ASKED
 
 
 def test_erasure_removes_the_customers_grants(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
-    granted(session, customer.id, factories.business(session).id)
-    erase_customer(session, customer_id=customer.id)
+    granted(session, keyring, customer.id, factories.business(session).id)
+    erase_customer(session, keyring=keyring, customer_id=customer.id)
     session.expire_all()
     assert session.scalars(select(Grant)).all() == []

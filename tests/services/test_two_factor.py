@@ -137,7 +137,7 @@ def test_turning_off_and_erasure_forget_every_factor(session: Session, keyring: 
         verify_second_factor(session, vault=vault, code=codes[0])
     other, other_vault = factories.customer(session, keyring)
     enrolled(session, other_vault)
-    erase_customer(session, customer_id=other.id)
+    erase_customer(session, keyring=keyring, customer_id=other.id)
     session.expire_all()
     assert session.scalars(select(TwoFactor)).all() == []
     assert session.scalars(select(RecoveryCode)).all() == []

@@ -76,7 +76,12 @@ def relationship(database: Database, keyring: KeyRing, url: str) -> tuple[object
         customer, _ = factories.customer(session, keyring, email="hooked@example.org")
         shop = factories.business(session, "hooked-energy")
         grant = grant_access(
-            session, customer_id=customer.id, business_id=shop.id, purpose="service", scopes="profile:read"
+            session,
+            keyring=keyring,
+            customer_id=customer.id,
+            business_id=shop.id,
+            purpose="service",
+            scopes="profile:read",
         )
         _, secret = set_webhook(session, keyring=keyring, business_id=shop.id, url=url)
         return customer.id, shop.id, secret, grant.id
@@ -123,7 +128,7 @@ def test_a_receiver_that_is_down_gets_the_event_later_with_the_same_id(
 ) -> None:
     customer, shop, secret, grant = relationship(database, keyring, receiver.url)
     with database.sessions.begin() as session:
-        withdraw_grant(session, customer_id=customer, grant_id=grant)  # type: ignore[arg-type]
+        withdraw_grant(session, keyring=keyring, customer_id=customer, grant_id=grant)  # type: ignore[arg-type]
         announce(
             session, keyring=keyring, customer_id=customer, business_ids={shop}, event="consent.withdrawn"
         )

@@ -13,8 +13,9 @@ from tests.conftest import Database
 from tests.web.conftest import csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
 from vrm.accounts.models import Business
-from vrm.consent.grants import grant_access, record_read
+from vrm.consent.grants import grant_access
 from vrm.consent.models import Grant
+from vrm.db import utcnow
 
 ASKED = "profile:read contact:read interactions:read interactions:write"
 
@@ -27,13 +28,14 @@ def seed_grant(app: Flask, database: Database, email: str, business: str = "nort
         assert customer is not None
         grant = grant_access(
             session,
+            keyring=ring,
             customer_id=customer.id,
             business_id=factories.business(session, business).id,
             purpose="service",
             requested_scopes=ASKED,
             scopes=ASKED,
         )
-        record_read(session, grant=grant, scopes=["contact:read"])
+        grant.last_read_at, grant.last_read_scopes = utcnow(), "contact:read"  # as the API notes a read
         return grant.id
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from vrm import validation as v
 from vrm.accounts.models import Customer
 from vrm.accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
+from vrm.consent import events
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
@@ -96,7 +97,7 @@ def login_email(vault: CustomerVault, customer: Customer) -> str:
     return str(vault.open("customers", "email", customer.id, customer.email))
 
 
-def erase_customer(session: Session, *, customer_id: uuid.UUID) -> None:
+def erase_customer(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID) -> None:
     """Crypto-shred a customer: destroy their data key, then delete every row of theirs.
 
     Without the data key nothing sealed for them can be opened again, from this database, its replicas or
@@ -104,6 +105,8 @@ def erase_customer(session: Session, *, customer_id: uuid.UUID) -> None:
 
     Raises:
         NotFound: no such customer.
+
+    The consent log records the erasure under the customer's log pseudonym, which then leads nowhere.
     """
     customer = session.get(Customer, customer_id)
     if customer is None:
@@ -111,6 +114,7 @@ def erase_customer(session: Session, *, customer_id: uuid.UUID) -> None:
     destroy_data_keys(session, customer_id=customer_id)
     session.delete(customer)  # the database cascades to profile, preferences, interactions, journeys
     session.flush()
+    events.account_erased(session, keyring=keyring, customer_id=customer_id)
 
 
 def change_password(session: Session, *, customer: Customer, current: str, new: str) -> None:

@@ -13,8 +13,9 @@ import orjson
 from flask import Blueprint, Response, request
 
 from vrm.api.bearer import current_bearer, requires
+from vrm.consent import events
 from vrm.consent.policy import ContactQuestion, decide_contacts
-from vrm.db import utcnow
+from vrm.db import utcnow, write_transaction
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.vocabulary import CHANNELS, PURPOSES
@@ -33,18 +34,29 @@ def contact_decisions() -> Response:
     items = _items()
     now = utcnow()
     questions = _parse(items, now)
-    decisions = decide_contacts(
-        db_session(),
-        keyring=runtime().keyring,
-        business_id=current_bearer().client.business_id,
-        questions=questions,
-        now=now,
+    client, keyring = current_bearer().client, runtime().keyring
+    decided = decide_contacts(
+        db_session(), keyring=keyring, business_id=client.business_id, questions=questions, now=now
     )
+    # The batch was read in one transaction; its log entry is written in another, which waits for the
+    # write lock rather than failing because another writer committed while the batch was read. No answer
+    # leaves unlogged: if the entry cannot be written, the call fails.
+    db_session().commit()
+    with write_transaction(runtime().sessions) as session:
+        events.contact_decided(
+            session,
+            keyring=keyring,
+            business_id=client.business_id,
+            client_id=client.client_id,
+            questions=questions,
+            decisions=decided.answers,
+            customers=decided.denied,
+        )
     answer = [
         {"customer": q.customer, "allowed": True}
         if allowed
         else {"customer": q.customer, "allowed": False, "reason": reason}
-        for q, (allowed, reason) in zip(questions, decisions, strict=True)
+        for q, (allowed, reason) in zip(questions, decided.answers, strict=True)
     ]
     response = Response(orjson.dumps({"decisions": answer}), mimetype="application/json")
     response.headers["Cache-Control"] = "no-store"

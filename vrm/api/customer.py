@@ -17,6 +17,7 @@ from marshmallow import ValidationError as SchemaError
 
 from vrm.api.bearer import current_bearer, requires
 from vrm.api.schemas import NewInteraction, field_errors
+from vrm.consent import events
 from vrm.consent.grants import record_read
 from vrm.consent.policy import readable_by_token
 from vrm.errors import NotFound, ValidationError
@@ -126,6 +127,16 @@ def record() -> tuple[Response, int]:
         created = add_interaction(
             db_session(), vault=vault, business_id=grant.business_id, interaction_id=interaction_id, **values
         )
+        events.interaction_recorded(
+            db_session(),
+            vault=vault,
+            grant_id=grant.id,
+            business_id=grant.business_id,
+            client_id=current_bearer().client.client_id,
+            interaction_id=created.id,
+            channel=created.channel,
+            direction=created.direction,
+        )
     response = _private(jsonify(_interaction(created, with_feedback=False)))
     response.headers["Location"] = url_for("customer_api.interactions") + f"#{created.id}"
     return response, 200 if repeated else 201
@@ -157,7 +168,15 @@ def _subject(grant: BearerGrant) -> str:
 
 def _note_read(grant: BearerGrant, categories: set[str] | frozenset[str]) -> None:
     if categories:
-        record_read(db_session(), grant=grant, scopes={f"{category}:read" for category in categories})
+        bearer = current_bearer()
+        record_read(
+            db_session(),
+            keyring=runtime().keyring,
+            grant=grant,
+            client_id=bearer.client.client_id,
+            token_id=bearer.token_id,
+            scopes={f"{category}:read" for category in categories},
+        )
 
 
 def _interaction(item: Interaction, with_feedback: bool) -> dict[str, Any]:

@@ -13,8 +13,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
+from vrm.consent import events
 from vrm.consent.models import Grant, GrantTerms
-from vrm.consent.scopes import scope_names, scope_text
+from vrm.consent.scopes import categories_read, scope_names, scope_text
+from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.errors import NotFound
 from vrm.vault.rows import business_exists
@@ -28,6 +30,7 @@ READ_NOTED_EVERY = timedelta(minutes=1)
 def grant_access(
     session: Session,
     *,
+    keyring: KeyRing,
     customer_id: uuid.UUID,
     business_id: uuid.UUID,
     purpose: Any,
@@ -35,6 +38,7 @@ def grant_access(
     requested_scopes: Any = None,
     expires_at: Any = None,
     supersede: bool = False,
+    client_id: str | None = None,
 ) -> Grant:
     """Record consent: `scopes` (a part of `requested_scopes`) for `purpose` until `expires_at`.
 
@@ -42,6 +46,7 @@ def grant_access(
         ValidationError: naming each bad field (unknown scope or purpose, an expiry past a year...).
 
     With `supersede`, the customer's earlier live grants to this business for this purpose end now.
+    Each is recorded in the consent log, naming the OAuth client that asked (`client_id`) if one did.
     """
     problems = v.Problems()
     now = utcnow()
@@ -60,6 +65,8 @@ def grant_access(
         for earlier in live_grants(session, customer_id=customer_id):
             if earlier.business_id == business_id and earlier.purpose == purpose:
                 earlier.withdrawn_at = now
+                session.flush()
+                events.consent_withdrawn(session, keyring=keyring, grant=earlier, reason="replaced")
     grant = Grant(
         id=uuid.uuid4(),
         customer_id=customer_id,
@@ -72,6 +79,7 @@ def grant_access(
     )
     session.add(grant)
     session.flush()
+    events.consent_granted(session, keyring=keyring, grant=grant, client_id=client_id)
     return grant
 
 
@@ -103,7 +111,7 @@ def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
     )
 
 
-def withdraw_grant(session: Session, *, customer_id: uuid.UUID, grant_id: object) -> Grant:
+def withdraw_grant(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID, grant_id: object) -> Grant:
     """End a grant now; the business's tokens stop working on their next use. Withdrawing twice is harmless.
 
     Raises:
@@ -113,11 +121,18 @@ def withdraw_grant(session: Session, *, customer_id: uuid.UUID, grant_id: object
     if grant.withdrawn_at is None:
         grant.withdrawn_at = utcnow()
         session.flush()
+        events.consent_withdrawn(session, keyring=keyring, grant=grant, reason="withdrawn")
     return grant
 
 
 def change_grant(
-    session: Session, *, customer_id: uuid.UUID, grant_id: object, scopes: Any, last_day: Any = None
+    session: Session,
+    *,
+    keyring: KeyRing,
+    customer_id: uuid.UUID,
+    grant_id: object,
+    scopes: Any,
+    last_day: Any = None,
 ) -> Grant:
     """Change what a business may see (within what it asked for) and, optionally, end the grant sooner:
     after `last_day` (UTC). The current last day, or none, keeps the end as it is.
@@ -138,14 +153,25 @@ def change_grant(
     problems.check()
     grant.scopes, grant.expires_at = scope_text(granted), until
     session.flush()
+    events.consent_changed(session, keyring=keyring, grant=grant)
     return grant
 
 
-def record_read(session: Session, *, grant: GrantTerms, scopes: Iterable[str]) -> None:
-    """Note that the business just read these categories under this grant (shown to the customer).
+def record_read(
+    session: Session,
+    *,
+    keyring: KeyRing,
+    grant: GrantTerms,
+    client_id: str,
+    token_id: uuid.UUID,
+    scopes: Iterable[str],
+) -> None:
+    """Note that the business just read these categories under this grant: on the grant (shown to the
+    customer) and in the consent log (naming the access token).
 
-    Written at most once a minute for the same categories: a busy business reads many times a second, and
-    a write per read would serialize them all on one row for nothing the customer can see.
+    Both are written at most once a minute for the same categories: a busy business reads many times a
+    second, and a write per read would serialize them all on one row and one log. The log thus holds, for
+    each grant, every set of categories read and, within a minute of each other, the first read of it.
     """
     now, read = utcnow(), scope_text(set(scopes))
     fresh = grant.last_read_at is not None and now - grant.last_read_at < READ_NOTED_EVERY
@@ -156,9 +182,17 @@ def record_read(session: Session, *, grant: GrantTerms, scopes: Iterable[str]) -
             session.execute(
                 update(Grant).where(Grant.id == grant.id).values(last_read_at=now, last_read_scopes=read)
             )
+            events.data_read(
+                session,
+                keyring=keyring,
+                grant=grant,
+                client_id=client_id,
+                token_id=token_id,
+                categories=categories_read(set(read.split())),
+            )
     except OperationalError:
         # SQLite only: a concurrent request is writing, and a transaction that has read cannot wait for it.
-        # The note is a hint for the customer's page, so the read goes on without it; PostgreSQL waits.
+        # Neither note is written, so the next read (at once, as the note is not fresh) writes both.
         pass
 
 

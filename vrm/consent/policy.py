@@ -18,7 +18,7 @@ from vrm.accounts.models import Business
 from vrm.consent.grants import live_grants
 from vrm.consent.models import Grant, GrantTerms
 from vrm.consent.scopes import categories_read
-from vrm.consent.standing import Rules, sent_counts, standings
+from vrm.consent.standing import Rules, customer_uuid, sent_counts, standings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
 from vrm.vault.preferences import preferences_for_business
@@ -107,6 +107,11 @@ NO_RELATIONSHIP, CONSENT_WITHDRAWN, CHANNEL_NOT_ALLOWED, PURPOSE_NOT_ALLOWED, QU
 )
 
 
+class ContactDecisions(NamedTuple):
+    answers: list[ContactDecision]  # in the order of the questions
+    denied: dict[str, uuid.UUID]  # pairwise id -> customer id, of each known customer denied at least once
+
+
 def decide_contacts(
     session: Session,
     *,
@@ -114,7 +119,7 @@ def decide_contacts(
     business_id: uuid.UUID,
     questions: Sequence[ContactQuestion],
     now: datetime,
-) -> list[ContactDecision]:
+) -> ContactDecisions:
     """Decide every question, in order, from the customers' rules and consent as they are at this moment.
 
     A deny always carries its reason: no_relationship, consent_withdrawn, channel_not_allowed,
@@ -129,14 +134,19 @@ def decide_contacts(
     subjects = list(first)
     counts = sent_counts(session, business_id=business_id, subjects=subjects, now=now)
     decisions = [NO_RELATIONSHIP] * len(questions)
-    for subject, rules in standings(
+    denied: dict[str, uuid.UUID] = {}
+    for subject, customer, rules in standings(
         session, keyring=keyring, business_id=business_id, subjects=subjects, now=now
     ):
         index = first[subject]
-        decisions[index] = _decide(questions[index], rules, counts)
+        decision = decisions[index] = _decide(questions[index], rules, counts)
+        refused = not decision.allowed
         for index in repeats.get(subject, ()) if repeats else ():
-            decisions[index] = _decide(questions[index], rules, counts)
-    return decisions
+            decision = decisions[index] = _decide(questions[index], rules, counts)
+            refused = refused or not decision.allowed
+        if refused:
+            denied[subject] = customer_uuid(customer)
+    return ContactDecisions(decisions, denied)
 
 
 def _decide(

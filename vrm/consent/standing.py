@@ -84,9 +84,10 @@ class Rules(NamedTuple):
 
 def standings(
     session: Session, *, keyring: KeyRing, business_id: uuid.UUID, subjects: Sequence[str], now: datetime
-) -> Iterator[tuple[str, Rules | None]]:
-    """Yield (pairwise id, rules) for each customer the business knows under one of `subjects`; rules are
-    None when no grant to the business is live. Others are left out.
+) -> Iterator[tuple[str, Any, Rules | None]]:
+    """Yield (pairwise id, customer id as the driver gives it, rules) for each customer the business knows
+    under one of `subjects`; rules are None when no grant to the business is live. Others are left out.
+    `customer_uuid` makes a UUID of the customer id when one is needed.
 
     Rows stream from the cursor and each is done with before the next: a batch keeps no per-customer
     objects alive, so it neither grows memory nor keeps waking the garbage collector.
@@ -103,13 +104,13 @@ def standings(
     # Fetched a thousand at a time (one driver call each), each row done with before the next.
     for subject, customer_id, consenting, sealed, version in chain.from_iterable(rows.partitions(1000)):
         if not consenting:
-            yield subject, None
+            yield subject, customer_id, None
             continue
         sealer = sealers[key_id_of(sealed)] if sealed is not None else None
         if sealer is None:
             stale.append((subject, customer_id, version))
             continue
-        yield subject, Rules(*orjson.loads(sealer.open(sealed, aad(customer_id, subject))))
+        yield subject, customer_id, Rules(*orjson.loads(sealer.open(sealed, aad(customer_id, subject))))
     if stale:
         yield from _reseal(session, keyring=keyring, business_id=business_id, stale=stale)
 
@@ -199,20 +200,20 @@ RESEAL = (
 
 def _reseal(
     session: Session, *, keyring: KeyRing, business_id: uuid.UUID, stale: list[tuple[str, Any, int]]
-) -> list[tuple[str, Rules | None]]:
+) -> list[tuple[str, Any, Rules | None]]:
     """Open the cleared rules from the vault, answer with them, and store them sealed for next time."""
-    ids = {customer_id: _uuid(customer_id) for _, customer_id, _ in stale}
+    ids = {customer_id: customer_uuid(customer_id) for _, customer_id, _ in stale}
     vaults = open_vaults(session, keyring=keyring, customer_ids=ids.values())
     opened = contact_rules(session, vaults=vaults, business_id=business_id)
     keyring.refresh()  # seal under the primary key as it is now, should another process have rotated
     sealer = keyring.derived_sealer(LABEL, keyring.primary)
     aad = _aad_maker(business_id, session.get_bind().dialect.name)
-    found: list[tuple[str, Rules | None]] = []
+    found: list[tuple[str, Any, Rules | None]] = []
     writes = []
     for subject, customer_id, version in stale:
         from_vault = opened.get(ids[customer_id])  # None: erased meanwhile, nothing left to decide from
         rules = Rules.of(from_vault) if from_vault is not None else None
-        found.append((subject, rules))
+        found.append((subject, customer_id, rules))
         if rules is not None:
             sealed = sealer.seal(orjson.dumps(list(rules)), aad(customer_id, subject))
             writes.append(
@@ -257,7 +258,7 @@ def _aad_maker(business_id: uuid.UUID, dialect: str) -> Callable[[Any, str], byt
     return aad
 
 
-def _uuid(value: Any) -> uuid.UUID:
+def customer_uuid(value: Any) -> uuid.UUID:
     return value if isinstance(value, uuid.UUID) else uuid.UUID(hex=value)
 
 

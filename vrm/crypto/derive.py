@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import unicodedata
+import uuid
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -13,11 +15,17 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 BLIND_INDEX_EMAIL = b"vrm/blind-index/email/v1"
 PAIRWISE_SUBJECT = b"vrm/pairwise-subject/v1"
 WEBHOOK_SECRET = b"vrm/webhook-secret/v1"
+LOG_PSEUDONYM = b"vrm/log-pseudonym/v1"
 
 
 def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:
     """Derive a key for one purpose from the derivation secret (HKDF-SHA256, RFC 5869)."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=label).derive(secret)
+
+
+def pseudonym(key: bytes, customer_id: uuid.UUID) -> str:
+    """A customer's keyed pseudonym under `key`: 192 bits of HMAC-SHA256, base64url (32 characters)."""
+    return base64.urlsafe_b64encode(hmac.digest(key, customer_id.bytes, "sha256")[:24]).decode()
 
 
 def normalize_email(address: str) -> str:

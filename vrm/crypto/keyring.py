@@ -26,6 +26,7 @@ from typing import Any
 
 from vrm.crypto.derive import (
     BLIND_INDEX_EMAIL,
+    LOG_PSEUDONYM,
     PAIRWISE_SUBJECT,
     WEBHOOK_SECRET,
     BlindIndex,
@@ -286,6 +287,11 @@ class KeyRing:
     def pairwise_key(self) -> bytes:
         """The HMAC key of the pairwise ids businesses know customers by (never rotates, so ids stay)."""
         return derive_subkey(self.derivation_secret, PAIRWISE_SUBJECT)
+
+    @cached_property
+    def log_pseudonym_key(self) -> bytes:
+        """The HMAC key of the ids customers have in the consent log (never rotates: the log keeps them)."""
+        return derive_subkey(self.derivation_secret, LOG_PSEUDONYM)
 
     @cached_property
     def webhook_key(self) -> bytes:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import list_businesses
+from vrm.consent import events
 from vrm.vault.interactions import Interaction, list_interactions, list_journeys
 from vrm.vault.preferences import get_preferences, list_overrides
 from vrm.vault.profile import get_profile
@@ -20,9 +21,11 @@ PAGE = 500
 
 
 def export_vault(session: Session, *, vault: CustomerVault, login_email: str) -> dict[str, Any]:
-    """Everything the vault holds for the customer, with companies named by their stable handle."""
+    """Everything the vault holds for the customer, with companies named by their stable handle (the
+    consent log records that it was exported)."""
     names = {business.id: business.name for business in list_businesses(session)}
     journeys = list_journeys(session, vault=vault)
+    events.data_exported(session, vault=vault)
     return {
         "format": FORMAT,
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),

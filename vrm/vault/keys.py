@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from vrm.consent import events
 from vrm.crypto.envelope import Sealer, key_id_of, new_key
 from vrm.crypto.keyring import KeyRing
 from vrm.db import utcnow
@@ -52,7 +53,7 @@ def create_data_key(session: Session, *, keyring: KeyRing, customer_id: uuid.UUI
     data_key = new_key()
     wrapped = keyring.wrap(data_key, _wrap_aad(customer_id, 1))
     session.add(DataKey(customer_id=customer_id, generation=1, kek_id=key_id_of(wrapped), wrapped=wrapped))
-    return CustomerVault(customer_id, Sealer(1, data_key))
+    return CustomerVault(customer_id, Sealer(1, data_key), keyring.log_pseudonym_key)
 
 
 def open_vault(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID) -> CustomerVault:
@@ -79,9 +80,8 @@ def vault_of(keyring: KeyRing, customer_id: uuid.UUID, generation: int, wrapped:
     """Open a vault from its wrapped data key as stored (read in bulk by the caller).
 
     Raises: KeyRingError, IntegrityError: as `open_vault`."""
-    return CustomerVault(
-        customer_id, Sealer(generation, keyring.unwrap(wrapped, _wrap_aad(customer_id, generation)))
-    )
+    data_key = keyring.unwrap(wrapped, _wrap_aad(customer_id, generation))
+    return CustomerVault(customer_id, Sealer(generation, data_key), keyring.log_pseudonym_key)
 
 
 def open_vaults(
@@ -200,13 +200,16 @@ def rotate_keys(
         if not resumed:
             keyring.add_primary()
     report = rewrap_data_keys(sessions, keyring=keyring, batch_size=batch_size, on_batch=on_batch)
+    with sessions.begin() as session:
+        events.key_rotated(session, primary=report.target, rewrapped=report.rewrapped, resumed=resumed)
     with keyring.editing():
         keyring.rotating_to = None
     return report, resumed
 
 
 def retire_key(session: Session, *, keyring: KeyRing, key_id: int) -> None:
-    """Remove a key version from the ring once no data key depends on it.
+    """Remove a key version from the ring once no data key depends on it; the consent log records it when
+    the caller commits.
 
     Raises:
         KeyRingError: a rotation is unfinished, the key still wraps data keys, or it is the primary.
@@ -223,4 +226,5 @@ def retire_key(session: Session, *, keyring: KeyRing, key_id: int) -> None:
                 f"key {key_id} still wraps {still_wrapped} data key(s); "
                 "run `vrm keys rewrap` before retiring it"
             )
+        events.key_retired(session, key_id=key_id)  # in the caller's transaction, committed after
         keyring.retire(key_id)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
+from vrm.consent import events
 from vrm.errors import NotFound
 from vrm.vault.models import BusinessOverride
 from vrm.vault.models import Preferences as PreferencesRow
@@ -103,6 +104,8 @@ def update_preferences(session: Session, *, vault: CustomerVault, changes: Mappi
     }
     vault.seal_into(row, **updated)
     session.flush()
+    if changed := [name for name, value in updated.items() if value != current[name]]:
+        events.preferences_changed(session, vault=vault, parts=changed)
     return Preferences(**{**current, **updated})
 
 
@@ -120,7 +123,8 @@ def list_overrides(session: Session, *, vault: CustomerVault) -> dict[uuid.UUID,
 def set_override(
     session: Session, *, vault: CustomerVault, business_id: uuid.UUID, settings: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Replace the customer's override for one business; an empty one removes it.
+    """Replace the customer's override for one business; an empty one removes it. The consent log records
+    which parts the override now sets (none: removed).
 
     Raises:
         NotFound: no such business.
@@ -142,12 +146,14 @@ def set_override(
         if row is not None:
             session.delete(row)
             session.flush()
+            events.preferences_changed(session, vault=vault, parts=[], business_id=business)
         return {}
     if row is None:
         row = BusinessOverride(id=uuid.uuid4(), customer_id=vault.customer_id, business_id=business)
         session.add(row)
     vault.seal_into(row, settings=clean)
     session.flush()
+    events.preferences_changed(session, vault=vault, parts=clean, business_id=business)
     return clean
 
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from vrm.crypto.derive import pseudonym
 from vrm.crypto.envelope import Sealer
 from vrm.errors import IntegrityError
 
@@ -29,12 +30,20 @@ class SealedRow(Protocol):
 class CustomerVault:
     """Seal and open one customer's fields with their data key."""
 
-    __slots__ = ("_prefix", "_sealer", "customer_id")
+    __slots__ = ("_log_key", "_prefix", "_sealer", "customer_id")
 
-    def __init__(self, customer_id: uuid.UUID, sealer: Sealer) -> None:
+    def __init__(self, customer_id: uuid.UUID, sealer: Sealer, log_key: bytes | None = None) -> None:
         self.customer_id = customer_id
         self._sealer = sealer
         self._prefix = AAD_LABEL + customer_id.bytes
+        self._log_key = log_key
+
+    @property
+    def log_id(self) -> str:
+        """The customer's pseudonym in the consent log (`vrm.consent.events.pseudonym`)."""
+        if self._log_key is None:
+            raise RuntimeError("this vault was opened without its key ring's log pseudonym key")
+        return pseudonym(self._log_key, self.customer_id)
 
     def _aad(self, table: str, column: str, row_id: uuid.UUID) -> bytes:
         return b"".join((self._prefix, table.encode(), b"\x00", column.encode(), b"\x00", row_id.bytes))
