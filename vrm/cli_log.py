@@ -65,7 +65,7 @@ def log_verify(file: Path) -> None:
     """
     try:
         with file.open("rb") as lines:
-            result = verify(_lines(lines))
+            result = verify(events_in(lines))
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror}") from None
     if not result.intact:
@@ -74,6 +74,6 @@ def log_verify(file: Path) -> None:
     click.echo(f"intact: {result.events} events, Merkle root {result.root.hex()}")
 
 
-def _lines(file: IO[bytes]) -> Iterator[bytes]:
+def events_in(file: IO[bytes]) -> Iterator[bytes]:
     for line in file:
         yield line[:-1] if line.endswith(b"\n") else line

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vrm.consent.canonical import _encode, canonical
+from vrm.consent.canonical import _encode, canonical, is_canonical
 
 
 def test_members_sort_by_utf16_code_units_as_rfc_8785_shows() -> None:
@@ -73,3 +73,38 @@ def test_the_fast_encoder_agrees_with_the_exact_one_on_everything(value: object)
             canonical(value)
     else:
         assert canonical(value) == exact
+
+
+@pytest.mark.parametrize(
+    ("encoded", "holds"),
+    [
+        (b'{"a":1,"b":"x"}', True),
+        (b'{"a":"1.5 at 10:30, [1e3]"}', True),  # number-like text inside a string
+        ('{"a":"\u20ac"}'.encode(), True),
+        (b'{"b":1,"a":2}', False),  # members out of order
+        (b'{"a": 1}', False),  # whitespace
+        (b'{"a":1.5}', False),  # a float
+        (b'{"a":[1,1e3]}', False),
+        (b'{"a":1.0}', False),
+        (b'{"a":9007199254740993}', False),  # beyond 2^53
+        (b'{"a":"\u00e9"}', False),  # an escape JCS does not make
+        (rb'{"a":"\/"}', False),
+    ],
+)
+def test_the_verifiers_check_knows_canonical_bytes_from_the_rest(encoded: bytes, holds: bool) -> None:
+    assert is_canonical(encoded, json.loads(encoded)) is holds
+
+
+@given(any_values)
+def test_the_verifiers_check_agrees_with_encoding_again(value: object) -> None:
+    """For anything an event's bytes may hold, the fast check says what re-encoding exactly would."""
+    try:
+        text = json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        return  # NaN and infinity are not JSON: no event's bytes hold them
+    encoded = text.encode("utf-8", "surrogatepass")
+    try:
+        expected = _encode(json.loads(encoded)).encode() == encoded
+    except ValueError:
+        expected = False
+    assert is_canonical(encoded, json.loads(encoded)) is expected

@@ -109,3 +109,23 @@ def test_proofs_outside_the_tree_are_refused() -> None:
         merkle.consistency_proof(0, HASHES)
     assert not merkle.verify_inclusion(8, 8, HASHES[0], [], merkle.root(HASHES))
     assert not merkle.verify_consistency(9, 8, merkle.root(HASHES), merkle.root(HASHES), [])
+
+
+def one_by_one(leaves: list[bytes]) -> bytes:
+    tree = merkle.Tree()
+    for leaf in leaves:
+        tree.append(leaf)
+    return tree.root()
+
+
+@pytest.mark.parametrize("splits", [[1000], [1, 999], [3, 5, 8, 984], [7, 1, 511, 481], [0, 1000, 0]])
+def test_growing_in_blocks_makes_the_tree_growing_one_by_one_makes(splits: list[int]) -> None:
+    in_blocks, start = merkle.Tree(), 0
+    for size in splits:
+        in_blocks.extend(MANY[start : start + size])
+        start += size
+        assert (in_blocks.size, in_blocks.root()) == (start, one_by_one(MANY[:start]))
+    assert merkle.root(MANY) == one_by_one(MANY)
+    assert [merkle.root(HASHES[:n]) for n in range(len(HASHES) + 1)] == [
+        one_by_one(HASHES[:n]) for n in range(len(HASHES) + 1)
+    ]

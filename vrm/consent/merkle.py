@@ -26,8 +26,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 def root(leaves: Iterable[bytes]) -> bytes:
     """The root of the tree over these leaf hashes (MTH)."""
     tree = Tree()
-    for leaf in leaves:
-        tree.append(leaf)
+    tree.extend(list(leaves))
     return tree.root()
 
 
@@ -40,12 +39,29 @@ class Tree:
         self._stack: list[tuple[int, bytes]] = []  # (subtree size, subtree root), largest first
 
     def append(self, leaf: bytes) -> None:
-        # Merging equal sizes as leaves arrive builds exactly the left-balanced tree of RFC 9162.
-        size, value = 1, leaf
+        self._push(1, leaf)
+
+    def extend(self, leaves: Sequence[bytes]) -> None:
+        """Append many leaf hashes. Whole aligned blocks are hashed level by level: the same tree, with a
+        fraction of the interpreter's work per node (what makes verifying a long log fast)."""
+        start = 0
+        while start < len(leaves):
+            left = len(leaves) - start
+            # The largest power-of-two block that fits what is left and keeps the tree's size a multiple
+            # of it, so it is one complete subtree of the tree that appending one by one would build.
+            block = 1 << (left.bit_length() - 1)
+            if self.size:
+                block = min(block, self.size & -self.size)
+            self._push(block, _block_root(leaves[start : start + block]))
+            start += block
+
+    def _push(self, size: int, value: bytes) -> None:
+        """Add a complete subtree of `size` leaves; merging equal sizes as they arrive builds exactly the
+        left-balanced tree of RFC 9162."""
+        self.size += size
         while self._stack and self._stack[-1][0] == size:
             size, value = size * 2, node_hash(self._stack.pop()[1], value)
         self._stack.append((size, value))
-        self.size += 1
 
     def root(self) -> bytes:
         if not self._stack:
@@ -54,6 +70,14 @@ class Tree:
         for _, left in reversed(self._stack[:-1]):  # what is left folds from the right
             value = node_hash(left, value)
         return value
+
+
+def _block_root(leaves: Sequence[bytes]) -> bytes:
+    """The root of a complete tree over a power-of-two number of leaf hashes, a level at a time."""
+    level = list(leaves)
+    while len(level) > 1:
+        level = list(map(node_hash, level[0::2], level[1::2]))
+    return level[0]
 
 
 def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
