@@ -104,3 +104,16 @@ class BusinessSession(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[created_at]
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Auditor(Base):
+    """A privacy auditor: reads the consent log (never personal data) with an API token; only its SHA-256
+    is stored. `name` is the handle the operator created it under (`vrm auditors create`)."""
+
+    __tablename__ = "auditors"
+
+    id: Mapped[uuid_pk]
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[created_at]
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

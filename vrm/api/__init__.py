@@ -9,6 +9,7 @@ from vrm.api.client_limits import limit_per_client
 from vrm.api.contact import contact_api
 from vrm.api.customer import customer_api
 from vrm.api.health import health
+from vrm.api.log import auditor_key, log_api, log_key
 from vrm.api.oauth import oauth
 from vrm.api.openapi import openapi
 from vrm.config import Settings
@@ -16,11 +17,13 @@ from vrm.config import Settings
 # Per client (its tokens), whatever addresses its calls come from; shared across workers through Redis.
 # Per-client limits: VRM_API_RATE_LIMIT and VRM_DECISIONS_RATE_LIMIT (Settings).
 OAUTH_LIMIT = "120 per minute"  # per client address: token, revocation and introspection
+LOG_LIMIT = "600 per minute"  # per auditor: the log API
 
 
 def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
     limit_per_client(app, customer_api, limiter, settings.api_rate_limit)
     limit_per_client(app, contact_api, limiter, settings.decisions_rate_limit)
     limiter.limit(OAUTH_LIMIT)(oauth)
-    for blueprint in (health, oauth, customer_api, contact_api, openapi):
+    limiter.limit(LOG_LIMIT, key_func=auditor_key)(log_api)
+    for blueprint in (health, oauth, customer_api, contact_api, openapi, log_api, log_key):
         app.register_blueprint(blueprint)

@@ -102,29 +102,33 @@ class Verification:
     root: bytes
     first_bad_seq: int | None = None
     problem: str | None = None
+    root_at: bytes | None = None  # the root of the first `at` events, when asked for and that many held
 
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
 
 
-def verify(events: Iterable[bytes]) -> Verification:
+def verify(events: Iterable[bytes], *, at: int | None = None) -> Verification:
     """Check events given in log order from seq 0: each canonical, numbered in turn, chained to the one
-    before. Stops at the first that is not, naming the seq it should have had."""
-    tree, prev_hash = merkle.Tree(), FIRST_PREV_HASH
+    before. Stops at the first that is not, naming the seq it should have had. With `at`, also gives the
+    root of the tree of the first `at` events (to compare with a signed checkpoint's)."""
+    tree, prev_hash, root_at = merkle.Tree(), FIRST_PREV_HASH, merkle.EMPTY_ROOT if at == 0 else None
     leaves: list[bytes] = []  # added to the tree a block at a time, which is much faster than one by one
     for seq, event in enumerate(events):
         problem = _problem(event, seq, prev_hash)
         if problem is not None:
             tree.extend(leaves)
-            return Verification(seq, tree.root(), seq, problem)
+            return Verification(seq, tree.root(), seq, problem, root_at)
         leaves.append(merkle.leaf_hash(event))
-        if len(leaves) == VERIFY_BLOCK:
+        if len(leaves) == VERIFY_BLOCK or seq + 1 == at:
             tree.extend(leaves)
             leaves.clear()
+            if seq + 1 == at:
+                root_at = tree.root()
         prev_hash = hashlib.sha256(event).hexdigest()
     tree.extend(leaves)
-    return Verification(tree.size, tree.root())
+    return Verification(tree.size, tree.root(), root_at=root_at)
 
 
 def _problem(event: bytes, seq: int, prev_hash: str) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 
 LEAF, NODE = b"\x00", b"\x01"
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+FRONTIER_ENTRY = 8 + 32  # a subtree's size (big-endian) and root
 
 
 def leaf_hash(event: bytes) -> bytes:
@@ -37,6 +38,20 @@ class Tree:
     def __init__(self) -> None:
         self.size = 0
         self._stack: list[tuple[int, bytes]] = []  # (subtree size, subtree root), largest first
+
+    @classmethod
+    def resumed(cls, frontier: bytes) -> Tree:
+        """A tree continued from its `frontier()`, as stored with a checkpoint."""
+        tree = cls()
+        for start in range(0, len(frontier), FRONTIER_ENTRY):
+            size = int.from_bytes(frontier[start : start + 8], "big")
+            tree._stack.append((size, frontier[start + 8 : start + FRONTIER_ENTRY]))
+            tree.size += size
+        return tree
+
+    def frontier(self) -> bytes:
+        """The complete subtrees' sizes and roots, largest first: all it takes to grow the tree further."""
+        return b"".join(size.to_bytes(8, "big") + value for size, value in self._stack)
 
     def append(self, leaf: bytes) -> None:
         self._push(1, leaf)

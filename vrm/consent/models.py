@@ -159,3 +159,21 @@ class LogEvent(Base):
     business_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     event: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogCheckpoint(Base):
+    """A signed checkpoint of the consent log (see `vrm.consent.checkpoints`): its canonical `body` as
+    signed, and the tree's `frontier` (its complete subtrees' roots) so the next one hashes only new leaves.
+
+    Insert-only, like the log (triggers, migration 0010).
+    """
+
+    __tablename__ = "log_checkpoints"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    key_id: Mapped[str] = mapped_column(String(32))

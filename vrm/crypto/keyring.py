@@ -24,9 +24,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from vrm.crypto.derive import (
     BLIND_INDEX_EMAIL,
     LOG_PSEUDONYM,
+    LOG_SIGNING,
     PAIRWISE_SUBJECT,
     WEBHOOK_SECRET,
     BlindIndex,
@@ -292,6 +295,12 @@ class KeyRing:
     def log_pseudonym_key(self) -> bytes:
         """The HMAC key of the ids customers have in the consent log (never rotates: the log keeps them)."""
         return derive_subkey(self.derivation_secret, LOG_PSEUDONYM)
+
+    @cached_property
+    def log_signing_key(self) -> Ed25519PrivateKey:
+        """The Ed25519 key that signs log checkpoints and consent receipts. Derived from the secret that
+        never rotates, so signatures made years ago still verify under the one published public key."""
+        return Ed25519PrivateKey.from_private_bytes(derive_subkey(self.derivation_secret, LOG_SIGNING))
 
     @cached_property
     def webhook_key(self) -> bytes:
