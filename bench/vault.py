@@ -91,12 +91,13 @@ def read_vault(session: Session, vault: CustomerVault) -> int:
     return len(list_interactions(session, vault=vault, limit=INTERACTIONS))
 
 
-def plaintext_customer(session: Session) -> PlaintextVault:
+def plaintext_customer(session: Session, ring: KeyRing) -> PlaintextVault:
     """Create a customer whose rows, from the first, hold plaintext (same services, same tables)."""
     customer = Customer(id=uuid.uuid4(), email_index=os.urandom(32), email=b"plain@example.org")
     session.add(customer)
     session.flush()
-    vault = PlaintextVault(customer.id, sealer=None)  # type: ignore[arg-type]
+    # Logged under a pseudonym like the sealed one: both sides write the same consent-log events.
+    vault = PlaintextVault(customer.id, sealer=None, log_key=ring.log_pseudonym_key)  # type: ignore[arg-type]
     create_profile(session, vault=vault, email="plain@example.org")
     create_preferences(session, vault=vault)
     return vault
@@ -111,7 +112,7 @@ def run() -> list[str]:
         with sessions.begin() as session:
             business_id = create_business(session, name="bench-business").id
             sealed_id = create_customer(session, keyring=ring, email="sealed@example.org").id
-            plain = plaintext_customer(session)
+            plain = plaintext_customer(session, ring)
             write_vault(session, open_vault(session, keyring=ring, customer_id=sealed_id), business_id)
             write_vault(session, plain, business_id)
 

@@ -5,16 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select, text, update
+from sqlalchemy.exc import DatabaseError
 
 import vrm.models  # noqa: F401
 from tests import factories
 from tests.conftest import Database
 from vrm import schema
-from vrm.consent.models import ContactStanding, Grant
+from vrm.consent import merkle
+from vrm.consent.canonical import canonical
+from vrm.consent.models import ContactStanding, Grant, LogEvent
 from vrm.crypto.keyring import KeyRing
 from vrm.db import Base, utcnow
 from vrm.oauth.pairwise import subject_for
@@ -89,3 +93,29 @@ def test_relationships_made_before_the_contact_standing_get_their_rows(
         row = session.scalars(select(ContactStanding)).one()
         assert (row.business_id, row.subject, row.customer_id) == (shop.id, sub, customer.id)
         assert row.consent_until == grant.expires_at and row.rules is None  # sealed on first use
+
+
+def test_events_logged_before_the_customer_column_get_it_from_what_they_say(database: Database) -> None:
+    schema.downgrade(database.engine, "0011")
+    events = [
+        canonical({"seq": 0, "type": "consent.granted", "actors": {"customer": "p-granted"}, "details": {}}),
+        canonical(
+            {"seq": 1, "type": "data.read", "actors": {"business": "b"}, "details": {"customer": "p-read"}}
+        ),
+        canonical({"seq": 2, "type": "keys.rotated", "actors": {"operator": "vrm"}, "details": {}}),
+    ]
+    with database.engine.begin() as connection:
+        for seq, event in enumerate(events):
+            connection.execute(
+                text(
+                    "INSERT INTO consent_log (seq, type, at, event, leaf_hash) "
+                    "VALUES (:seq, 'x', CURRENT_TIMESTAMP, :event, :leaf)"
+                ),
+                {"seq": seq, "event": event, "leaf": merkle.leaf_hash(event)},
+            )
+    schema.upgrade(database.engine)
+    with database.sessions() as session:
+        found = session.execute(select(LogEvent.seq, LogEvent.customer).order_by(LogEvent.seq)).all()
+        assert [tuple(row) for row in found] == [(0, "p-granted"), (1, "p-read"), (2, None)]
+        with pytest.raises(DatabaseError, match="append-only"):  # and the log is insert-only again
+            session.execute(update(LogEvent).values(customer="someone"))

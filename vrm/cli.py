@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from vrm import schema
 from vrm.cli_integrations import clients, webhooks
-from vrm.cli_log import auditors, log
+from vrm.cli_log import auditors, log, receipts
 from vrm.config import Settings
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine
@@ -50,6 +50,7 @@ cli.add_command(clients)
 cli.add_command(webhooks)
 cli.add_command(log)
 cli.add_command(auditors)
+cli.add_command(receipts)
 
 
 def main() -> None:

@@ -156,16 +156,8 @@ def log_key(output: IO[str]) -> None:
 
 
 def _signed(checkpoint: Path, key: Path) -> dict[str, Any]:
-    documents = []
-    for path in (checkpoint, key):
-        try:
-            documents.append(json.loads(path.read_bytes()))
-        except OSError as error:
-            raise click.ClickException(f"cannot read {path}: {error.strerror}") from None
-        except ValueError:
-            raise click.ClickException(f"{path} is not a JSON document") from None
     try:
-        return verify_checkpoint(documents[0], documents[1])
+        return verify_checkpoint(_json(checkpoint), _json(key))
     except CheckpointError as error:
         _fail(f"the checkpoint {error}")
 
@@ -212,3 +204,59 @@ def auditors_revoke(name: str) -> None:
     with runtime.sessions.begin() as session:
         revoke_auditor(session, name=name)
     click.echo(f"auditor {name} revoked")
+
+
+@click.group()
+def receipts() -> None:
+    """Check consent receipts."""
+
+
+@receipts.command("verify")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The log's public key (JWK or JWK set, from /.well-known/vrm-log-key); default: this server's.",
+)
+def receipts_verify(file: Path, key: Path | None) -> None:
+    """Check a consent receipt: its signature and, for a downloaded one, that its event is in the log
+    (the event, its inclusion proof and the signed checkpoint it leads to).
+
+    Exit status 0 with a one-line summary when it holds; 1 saying what does not.
+    """
+    from vrm.consent.receipts import ReceiptError, verify_receipt
+
+    text = _read(file).strip()
+    document: Any = text.decode("utf-8", "replace") if text.count(b".") == 2 and b"{" not in text else None
+    if document is None:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            raise click.ClickException(
+                f"{file} is neither a receipt (compact JWS) nor a JSON document"
+            ) from None
+    keys = _json(key) if key is not None else public_keys(open_runtime(Settings.from_env()).keyring)
+    try:
+        payload = verify_receipt(document, keys)
+    except ReceiptError as error:
+        _fail(f"the receipt {error}")
+    consent, business = payload["consent"], payload["controller"]["name"]
+    where = "in the log at seq" if isinstance(document, dict) else "not checked against the log: seq"
+    click.echo(
+        f"valid: consent {consent['state']} to {business} for {', '.join(consent['purposes'])}, "
+        f"issued {payload['issued_at']}; {where} {payload['log']['seq']}"
+    )
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(_read(path))
+    except ValueError:
+        raise click.ClickException(f"{path} is not a JSON document") from None
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"cannot read {path}: {error.strerror}") from None

@@ -20,6 +20,7 @@ from web.mydata import mydata
 from web.portal import portal
 from web.preferences import preferences
 from web.profile import profile
+from web.receipts import receipts
 from web.two_factor import two_factor
 from web.views import pages
 
@@ -54,6 +55,7 @@ def install(app: Flask, limiter: Limiter) -> None:
         profile,
         preferences,
         connections,
+        receipts,
         consent,
         portal,
     ):

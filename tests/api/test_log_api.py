@@ -36,7 +36,7 @@ def test_the_public_key_is_published_for_anyone(client: FlaskClient) -> None:
     answer = client.get("/.well-known/vrm-log-key")
     assert answer.status_code == 200 and answer.headers["Cache-Control"].startswith("public")
     [key] = answer.get_json()["keys"]
-    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "EdDSA") and "d" not in key
+    assert (key["kty"], key["crv"], key["alg"]) == ("OKP", "Ed25519", "Ed25519") and "d" not in key
 
 
 def test_an_auditor_gets_a_signed_checkpoint_and_checks_every_proof(

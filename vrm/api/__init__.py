@@ -12,6 +12,7 @@ from vrm.api.health import health
 from vrm.api.log import auditor_key, log_api, log_key
 from vrm.api.oauth import oauth
 from vrm.api.openapi import openapi
+from vrm.api.receipts import receipts_api
 from vrm.config import Settings
 
 # Per client (its tokens), whatever addresses its calls come from; shared across workers through Redis.
@@ -23,7 +24,8 @@ LOG_LIMIT = "600 per minute"  # per auditor: the log API
 def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
     limit_per_client(app, customer_api, limiter, settings.api_rate_limit)
     limit_per_client(app, contact_api, limiter, settings.decisions_rate_limit)
+    limit_per_client(app, receipts_api, limiter, settings.api_rate_limit)
     limiter.limit(OAUTH_LIMIT)(oauth)
     limiter.limit(LOG_LIMIT, key_func=auditor_key)(log_api)
-    for blueprint in (health, oauth, customer_api, contact_api, openapi, log_api, log_key):
+    for blueprint in (health, oauth, customer_api, contact_api, receipts_api, openapi, log_api, log_key):
         app.register_blueprint(blueprint)

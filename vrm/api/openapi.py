@@ -77,6 +77,8 @@ def build(issuer: str) -> dict[str, Any]:
         "NewInteraction",
         "ContactQuestions",
         "ContactDecisions",
+        "ReceiptCopy",
+        "Receipts",
     ):
         spec.components.schema(name, schema=getattr(schemas, name))
     for path, operations in _paths().items():
@@ -185,6 +187,26 @@ def _paths() -> dict[str, dict[str, Any]]:
                     "description": "Needs a client credentials token. Contacting a customer after a deny "
                     "breaks their rules; every decision is recorded for the consent log."
                 },
+            )
+        },
+        "/api/v1/receipts": {
+            "get": _operation(
+                "Your copies of a customer's consent receipts, newest first",
+                [],
+                [("200", "Every consent the customer gave you, changed or withdrew, signed", "Receipts")],
+                extra={
+                    "description": "Needs a client credentials token.",
+                    "parameters": [
+                        {
+                            "name": "customer",
+                            "in": "query",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+                            "description": "The customer's id as this API gave it (`sub`)",
+                        }
+                    ],
+                },
+                problems={"404": "You know no customer under that id"},
             )
         },
     }

@@ -161,3 +161,19 @@ class ContactDecision(Schema):
 
 class ContactDecisions(Schema):
     decisions = fields.List(fields.Nested(ContactDecision), required=True)
+
+
+class ReceiptCopy(Schema):
+    seq = fields.Integer(required=True, metadata={"description": "the consent-log event the receipt records"})
+    receipt = fields.String(
+        required=True,
+        metadata={
+            "description": "compact JWS (Ed25519) the customer got; check it with "
+            "the key at /.well-known/vrm-log-key"
+        },
+    )
+    content = fields.Dict(required=True, metadata={"description": "the receipt's payload, as signed"})
+
+
+class Receipts(Schema):
+    receipts = fields.List(fields.Nested(ReceiptCopy), required=True)

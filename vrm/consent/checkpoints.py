@@ -24,14 +24,14 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from vrm.consent import merkle
 from vrm.consent.canonical import canonical
 from vrm.consent.log import timestamp
 from vrm.consent.models import LogCheckpoint, LogEvent
 from vrm.crypto.keyring import KeyRing
-from vrm.db import utcnow
+from vrm.db import utcnow, write_transaction
 from vrm.errors import NotFound, ValidationError
 
 FIELDS = {"origin", "tree_size", "root_hash", "at"}
@@ -71,7 +71,7 @@ def public_keys(keyring: KeyRing) -> dict[str, Any]:
         "crv": "Ed25519",
         "x": _b64(raw),
         "kid": key_id(public),
-        "alg": "EdDSA",
+        "alg": "Ed25519",  # RFC 9864
         "use": "sig",
     }
     return {"keys": [jwk]}
@@ -119,6 +119,18 @@ def sign_checkpoint(session: Session, *, keyring: KeyRing, origin: str) -> Check
     connection.execute(insert(LogCheckpoint).values(values).on_conflict_do_nothing())
     stored = connection.execute(_AT_SIZE, {"size": size}).one()
     return Checkpoint(stored.body, stored.signature, stored.key_id)
+
+
+def checkpoint_covering(
+    sessions: sessionmaker[Session], *, keyring: KeyRing, origin: str, seq: int
+) -> Checkpoint:
+    """A signed checkpoint that covers event `seq`: the latest, or a new one when the latest is older."""
+    with sessions() as session:
+        found = latest(session)
+    if found is not None and found.fields["tree_size"] > seq:
+        return found
+    with write_transaction(sessions) as session:
+        return sign_checkpoint(session, keyring=keyring, origin=origin)
 
 
 def checkpoint_age(session: Session) -> tuple[int, datetime] | None:

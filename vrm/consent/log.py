@@ -83,6 +83,7 @@ def append(
             "type": kind,
             "at": at,
             "business_id": business_id,
+            "customer": actors.get("customer") or details.get("customer"),
             "event": event,
             "leaf_hash": merkle.leaf_hash(event),
         },

@@ -146,9 +146,9 @@ class WebhookDelivery(Base):
 class LogEvent(Base):
     """One event of the consent log, kept as its canonical bytes (see `vrm.consent.log`).
 
-    Insert-only: the database refuses updates and deletes (triggers, migration 0009). `type`, `at` and
-    `business_id` repeat what the event says, for auditors' filters; no foreign key, as the log outlives
-    the businesses and customers it speaks of.
+    Insert-only: the database refuses updates and deletes (triggers, migration 0009). `type`, `at`,
+    `business_id` and `customer` (a log pseudonym) repeat what the event says, for receipts and filters;
+    no foreign key, as the log outlives the businesses and customers it speaks of.
     """
 
     __tablename__ = "consent_log"
@@ -157,6 +157,7 @@ class LogEvent(Base):
     type: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     business_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    customer: Mapped[str | None] = mapped_column(String(32), index=True)  # their log pseudonym (0012)
     event: Mapped[bytes] = mapped_column(LargeBinary)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
