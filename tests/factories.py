@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from vrm.accounts.businesses import create_business
 from vrm.accounts.customers import create_customer
 from vrm.accounts.models import Business, Customer
+from vrm.consent.grants import grant_access
+from vrm.consent.models import Grant
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import Interaction, add_interaction
 from vrm.vault.keys import open_vault
@@ -25,6 +27,26 @@ def customer(
     address = email or f"customer{next(_numbers)}@example.org"
     created = create_customer(session, keyring=keyring, email=address, password=password)
     return created, open_vault(session, keyring=keyring, customer_id=created.id)
+
+
+def grant(
+    session: Session,
+    keyring: KeyRing,
+    customer: Customer,
+    shop: Business,
+    scopes: str = "profile:read",
+    **extra: object,
+) -> Grant:
+    """The customer lets the business see `scopes`, for service, as the consent screen records it."""
+    return grant_access(
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        business_id=shop.id,
+        purpose="service",
+        scopes=scopes,
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def business(session: Session, name: str | None = None) -> Business:

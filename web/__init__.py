@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from vrm.serving.paths import is_json_path
 from web import login
 from web.account import account
+from web.audit import audit
 from web.auth import auth, pending_customer
 from web.connections import connections
 from web.consent import consent
@@ -58,8 +59,13 @@ def install(app: Flask, limiter: Limiter) -> None:
         receipts,
         consent,
         portal,
+        audit,
     ):
         app.register_blueprint(blueprint)
+    # Auditor sign-in attempts per address, as for customers; the workspace's other forms are not limited.
+    app.view_functions["audit.signin"] = limiter.limit(AUTH_LIMIT, methods=["POST"], scope="audit-sign-in")(  # type: ignore[assignment]
+        app.view_functions["audit.signin"]
+    )
     # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).
     app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]
         CODE_LIMIT, key_func=_code_limit_key, methods=["POST"], scope="sign-in-code"

@@ -44,6 +44,12 @@ class SignInForm(FlaskForm):  # type: ignore[misc]
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
 
 
+class AuditorSignInForm(FlaskForm):  # type: ignore[misc]
+    token = PasswordField(
+        "Auditor token", validators=[DataRequired("Enter the token you were given."), Length(max=200)]
+    )
+
+
 class NewPasswordForm(FlaskForm):  # type: ignore[misc]
     """A new password, typed twice: for a reset link, and (with the current one) for a change."""
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.conftest import Database
 from vrm.consent import standing
-from vrm.consent.grants import change_grant, grant_access, withdraw_grant
+from vrm.consent.grants import change_grant, withdraw_grant
 from vrm.consent.models import ContactStanding
 from vrm.consent.policy import ContactQuestion, decide_contacts
 from vrm.consent.standing import standings
@@ -44,14 +44,7 @@ def stored(session: Session, sub: str) -> ContactStanding:
 def test_every_kind_of_change_reaches_the_next_decision(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant = grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    grant = factories.grant(session, keyring, customer, shop)
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
 
     assert ask(session, keyring, shop.id, sub) == (False, "purpose_not_allowed")
@@ -68,28 +61,14 @@ def test_every_kind_of_change_reaches_the_next_decision(session: Session, keyrin
     assert ask(session, keyring, shop.id, sub) == (True, None)  # and its removal
     withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=grant.id)
     assert ask(session, keyring, shop.id, sub) == (False, "consent_withdrawn")
-    grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    factories.grant(session, keyring, customer, shop)
     assert ask(session, keyring, shop.id, sub) == (True, None)  # granted again
 
 
 def test_an_unrelated_preference_change_keeps_the_stored_rules(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    factories.grant(session, keyring, customer, shop)
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     ask(session, keyring, shop.id, sub)
     version = stored(session, sub).version
@@ -101,14 +80,7 @@ def test_a_grant_that_ends_today_stops_contact_once_it_has_ended(session: Sessio
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
     update_preferences(session, vault=vault, changes={"contact": {"email": {"marketing": True}}})
-    grant = grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    grant = factories.grant(session, keyring, customer, shop)
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     change_grant(
         session,
@@ -127,14 +99,7 @@ def test_a_grant_that_ends_today_stops_contact_once_it_has_ended(session: Sessio
 def test_another_business_and_an_unknown_id_learn_nothing(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
     shop, other = factories.business(session), factories.business(session)
-    grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    factories.grant(session, keyring, customer, shop)
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     assert ask(session, keyring, other.id, sub) == (False, "no_relationship")
     assert ask(session, keyring, shop.id, "not-an-id-it-was-given") == (False, "no_relationship")
@@ -145,14 +110,7 @@ def test_rules_resealed_from_a_read_that_a_change_overtook_are_not_stored(
 ) -> None:
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read",
-    )
+    factories.grant(session, keyring, customer, shop)
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     opened_then = standing.contact_rules
 
@@ -173,14 +131,7 @@ def test_stored_rules_are_bound_to_their_business(session: Session, keyring: Key
     shop, other = factories.business(session), factories.business(session)
     subs = {}
     for business in (shop, other):
-        grant_access(
-            session,
-            keyring=keyring,
-            customer_id=customer.id,
-            business_id=business.id,
-            purpose="service",
-            scopes="profile:read",
-        )
+        factories.grant(session, keyring, customer, business)
         subs[business.id] = subject_for(
             session, keyring=keyring, business_id=business.id, customer_id=customer.id
         )
@@ -204,14 +155,7 @@ def test_rules_sealed_under_a_retired_key_are_resealed_under_the_primary(
         customer, vault = factories.customer(session, ring)
         shop = factories.business(session)
         update_preferences(session, vault=vault, changes={"contact": {"email": {"marketing": True}}})
-        grant_access(
-            session,
-            keyring=ring,
-            customer_id=customer.id,
-            business_id=shop.id,
-            purpose="service",
-            scopes="profile:read",
-        )
+        factories.grant(session, ring, customer, shop)
         sub = subject_for(session, keyring=ring, business_id=shop.id, customer_id=customer.id)
         assert ask(session, ring, shop.id, sub) == (True, None)
         assert key_id_of(stored(session, sub).rules) == 1

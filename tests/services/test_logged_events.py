@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.conftest import Database
 from vrm.accounts.customers import erase_customer
-from vrm.consent.grants import change_grant, grant_access, withdraw_grant
+from vrm.consent.grants import change_grant, withdraw_grant
 from vrm.consent.log import verify
 from vrm.consent.models import LogEvent
 from vrm.crypto.derive import pseudonym
@@ -42,14 +42,7 @@ def kinds(session: Session) -> list[str]:
 def test_consent_given_changed_replaced_and_withdrawn(session: Session, keyring: KeyRing) -> None:
     customer, vault = factories.customer(session, keyring)
     shop = factories.business(session)
-    first = grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes=ASKED,
-    )
+    first = factories.grant(session, keyring, customer, shop, ASKED)
     day = datetime.now(UTC).date() + timedelta(days=30)
     change_grant(
         session,
@@ -59,15 +52,7 @@ def test_consent_given_changed_replaced_and_withdrawn(session: Session, keyring:
         scopes=["profile:read"],
         last_day=day,
     )
-    second = grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes=ASKED,
-        supersede=True,
-    )
+    second = factories.grant(session, keyring, customer, shop, ASKED, supersede=True)
     withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=second.id)
     withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=second.id)  # changes nothing
     events = logged(session)
@@ -93,14 +78,7 @@ def test_consent_given_changed_replaced_and_withdrawn(session: Session, keyring:
 def test_a_refused_change_logs_nothing(session: Session, keyring: KeyRing) -> None:
     customer, _ = factories.customer(session, keyring)
     shop = factories.business(session)
-    grant = grant_access(
-        session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes=ASKED,
-    )
+    grant = factories.grant(session, keyring, customer, shop, ASKED)
     with pytest.raises(ValidationError):
         change_grant(
             session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=["feedback:read"]
@@ -143,14 +121,7 @@ def test_export_and_erasure_are_logged_and_erasure_leaves_the_log_whole(
     with database.sessions.begin() as session:
         customer, vault = factories.customer(session, keyring, email="leaving@example.org")
         shop = factories.business(session)
-        grant_access(
-            session,
-            keyring=keyring,
-            customer_id=customer.id,
-            business_id=shop.id,
-            purpose="service",
-            scopes=ASKED,
-        )
+        factories.grant(session, keyring, customer, shop, ASKED)
         export_vault(session, vault=vault, login_email="leaving@example.org")
     with database.sessions.begin() as session:
         erase_customer(session, keyring=keyring, customer_id=customer.id)

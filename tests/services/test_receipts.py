@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from vrm.consent.checkpoints import public_keys, sign_checkpoint
-from vrm.consent.grants import change_grant, grant_access, withdraw_grant
+from vrm.consent.grants import change_grant, withdraw_grant
 from vrm.consent.receipts import (
     ReceiptError,
     business_receipts,
@@ -33,13 +33,12 @@ def history(session: Session, keyring: KeyRing) -> dict[str, Any]:
     """A customer who gave a business access, narrowed it, then withdrew it."""
     customer, _ = factories.customer(session, keyring)
     shop = factories.business(session, "northwind-energy")
-    grant = grant_access(
+    grant = factories.grant(
         session,
-        keyring=keyring,
-        customer_id=customer.id,
-        business_id=shop.id,
-        purpose="service",
-        scopes="profile:read contact:read",
+        keyring,
+        customer,
+        shop,
+        "profile:read contact:read",
         expires_at=datetime.now(UTC) + timedelta(days=90),
     )
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
@@ -125,7 +124,8 @@ def test_an_altered_or_foreign_receipt_does_not_verify(
     claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
     claims["consent"]["state"] = "given"
     forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    for bad in (f"{header}.{forged}.{signature}", receipt[:-3] + "AAA", "not.a.receipt", 42):
+    bent = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]  # one signature byte off
+    for bad in (f"{header}.{forged}.{signature}", f"{header}.{payload}.{bent}", "not.a.receipt", 42):
         with pytest.raises(ReceiptError):
             verify_receipt(bad, public_keys(keyring))
     with pytest.raises(ReceiptError):

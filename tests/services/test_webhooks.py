@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from tests.conftest import Database
-from vrm.consent.grants import grant_access, withdraw_grant
+from vrm.consent.grants import withdraw_grant
 from vrm.consent.models import WebhookDelivery
 from vrm.consent.webhooks import (
     MAX_ATTEMPTS,
@@ -75,14 +75,7 @@ def relationship(database: Database, keyring: KeyRing, url: str) -> tuple[object
     with database.sessions.begin() as session:
         customer, _ = factories.customer(session, keyring, email="hooked@example.org")
         shop = factories.business(session, "hooked-energy")
-        grant = grant_access(
-            session,
-            keyring=keyring,
-            customer_id=customer.id,
-            business_id=shop.id,
-            purpose="service",
-            scopes="profile:read",
-        )
+        grant = factories.grant(session, keyring, customer, shop)
         _, secret = set_webhook(session, keyring=keyring, business_id=shop.id, url=url)
         return customer.id, shop.id, secret, grant.id
 

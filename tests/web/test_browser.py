@@ -19,6 +19,7 @@ from flask import Flask
 
 from tests.conftest import Database
 from tests.web.browser import (
+    DESKTOP,
     PHONE,
     axe_violations,
     chromium,
@@ -30,6 +31,9 @@ from tests.web.browser import (
 from tests.web.conftest import PASSWORD
 from tests.web.test_connections import seed_grant
 from tests.web.test_history import seed_history
+from vrm.accounts.auditors import create_auditor
+from vrm.consent.checkpoints import public_keys
+from vrm.consent.receipts import verify_receipt
 
 
 @pytest.fixture
@@ -211,6 +215,18 @@ def test_a_customer_narrows_then_withdraws_a_companys_access(
     assert page.get_by_text("Northwind Energy no longer has access.").is_visible()
     assert page.get_by_text("Northwind Energy: withdrawn").is_visible()
 
+    page.get_by_role("link", name="consent receipt").click()
+    rows = page.get_by_role("row")
+    assert rows.count() == 4  # the header, then withdrawn, changed and given, newest first
+    assert rows.nth(1).get_by_text("Access ended").is_visible()
+    assert rows.nth(3).get_by_text("You allowed access").is_visible()
+    check_page(page, "receipts")
+    with page.expect_download() as download:
+        rows.nth(3).get_by_role("link", name="Download").click()
+    bundle = json.loads(Path(download.value.path()).read_text())
+    checked = verify_receipt(bundle, public_keys(app.extensions["vrm"].keyring))
+    assert checked["consent"]["state"] == "given" and checked["controller"]["name"] == "Northwind Energy"
+
 
 def test_a_customer_answers_a_consent_screen(
     app: Flask, database: Database, browser_page: tuple[Any, str]
@@ -274,3 +290,30 @@ def test_a_business_registers_and_creates_its_first_application(browser_page: tu
     application = page.get_by_role("article", name="Northwind self-service")
     assert application.get_by_text("https://app.northwind.example/vrm/callback").is_visible()
     assert not application.get_by_text("feedback:read").is_visible()
+
+
+def test_an_auditor_searches_reports_and_verifies_the_log(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    sign_up_in(page, base, "audited@example.org")
+    seed_grant(app, database, "audited@example.org")
+    with database.sessions.begin() as session:
+        _, token = create_auditor(session, name="acme-audit")
+    page.goto(base + "/audit")
+    check_page(page, "audit-signin")
+    page.set_viewport_size(DESKTOP)
+    page.get_by_label("Auditor token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Business").fill("northwind-energy")
+    page.get_by_label("Event type").select_option("consent.granted")
+    page.get_by_role("button", name="Show events").click()
+    assert page.get_by_role("cell", name="consent.granted").count() == 1
+    check_page(page, "audit-search")
+    page.get_by_role("link", name="Report on northwind-energy").click()
+    assert page.get_by_text("No read outside a granted scope").is_visible()
+    check_page(page, "audit-report")
+    page.get_by_role("link", name="Integrity").click()
+    page.get_by_role("button", name="Verify now").click()
+    page.get_by_text("Intact:").wait_for()  # the page went on by itself, step after step
+    check_page(page, "audit-verified")

@@ -14,14 +14,14 @@ from tests.web.conftest import csrf_token, post_form, sign_up
 from tests.web.test_connections import seed_grant
 from tests.web.test_history import seed_history
 from vrm.accounts.models import WebSession
-from vrm.consent.models import Grant
+from vrm.consent.models import Grant, LogEvent
 from vrm.serving.paths import is_json_path
 from vrm.vault.models import Interaction, Journey
 
 OWNER, INTRUDER = "owner.matrix@example.org", "intruder.matrix@example.org"
 MARKERS = ("Ariadne", "Boiler broke", "Engineer booked", "Statement ready", "owner-only note", OWNER)
 # Arguments that name something of the owner's: the intruder must get 404 whatever the method.
-OWNED = {"session_id", "interaction_id", "journey_id", "grant_id"}
+OWNED = {"session_id", "interaction_id", "journey_id", "grant_id", "seq"}
 # Plausible form data, so a refused request is refused for whose it is, not for being empty.
 PAYLOAD = {
     "rating": "1",
@@ -43,6 +43,7 @@ def owner_world(app: Flask, database: Database, owner: FlaskClient) -> dict[str,
     grant = seed_grant(app, database, OWNER, business="contoso-mobile")
     with database.sessions() as session:
         web_session = session.scalars(select(WebSession)).one()
+        receipt = session.scalars(select(LogEvent.seq).where(LogEvent.type == "consent.granted")).one()
     return {
         "session_id": str(web_session.id),
         "interaction_id": str(ids["call"]),
@@ -51,6 +52,10 @@ def owner_world(app: Flask, database: Database, owner: FlaskClient) -> dict[str,
         "name": "northwind-energy",
         "token": "not-a-reset-token",
         "client_id": "vrm_someone_elses",  # portal routes: a customer is no business user (see test_portal)
+        "seq": str(receipt),  # the owner's consent receipt
+        "handle": "northwind-energy",  # audit routes: a customer is no auditor (see test_audit_workspace)
+        "run_id": str(uuid.uuid4()),
+        "kind": "jsonl",
     }
 
 
@@ -110,3 +115,4 @@ def test_the_owners_ids_do_reach_the_owners_data(app: Flask, database: Database)
         data={"scope": "profile:read", "csrf_token": csrf_token(owner, "/account")},
     )
     assert response.status_code == 302
+    assert owner.get(f"/receipts/{ids['seq']}.json").status_code == 200

@@ -55,6 +55,10 @@ FORMS = [
     ("/business/clients", {"name": "App", "redirect_uris": "https://a.example/cb", "purpose": "service"}),
     ("/business/clients/vrm_any/rotate", {}),
     ("/business/webhook", {"url": "https://a.example/hooks"}),
+    ("/audit/signin", {"token": "vrm_audit_forged"}),
+    ("/audit/signout", {}),
+    ("/audit/integrity/runs", {}),
+    (f"/audit/integrity/runs/{ANY_ID}/step", {}),
 ]
 
 

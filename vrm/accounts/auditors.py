@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.businesses import HANDLE
-from vrm.accounts.models import Auditor
+from vrm.accounts.models import Auditor, AuditorSession
+from vrm.accounts.sessions import still_alive
 from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
-from vrm.errors import Conflict, NotFound, ValidationError
+from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 
 TOKEN_PREFIX = "vrm_audit_"  # noqa: S105 (a prefix, recognisable in a leaked-secrets scan)
 MAX_TOKEN = 200
@@ -56,3 +57,42 @@ def auditor_for_token(session: Session, token: object) -> Auditor | None:
         return None
     found = session.scalar(select(Auditor).where(Auditor.token_hash == secret_digest(token)))  # type: ignore[arg-type]
     return found if found is not None and found.revoked_at is None else None
+
+
+def start_auditor_session(session: Session, *, token: object) -> str:
+    """Sign an auditor in to the audit workspace with their API token; return a new session token.
+
+    Raises:
+        AuthenticationFailed: not a live auditor's token.
+    """
+    auditor = auditor_for_token(session, token)
+    if auditor is None:
+        raise AuthenticationFailed("that is not a live auditor's token")
+    secret, now = secrets.token_urlsafe(32), utcnow()
+    session.add(
+        AuditorSession(
+            id=uuid.uuid4(),
+            auditor_id=auditor.id,
+            token_hash=secret_digest(secret),
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return secret
+
+
+def resume_auditor_session(session: Session, *, token: object) -> Auditor | None:
+    """The live auditor a workspace session belongs to; an idle, old or revoked one ends."""
+    if not v.is_text(token) or not token:
+        return None
+    row = session.scalar(select(AuditorSession).where(AuditorSession.token_hash == secret_digest(str(token))))
+    if row is None or not still_alive(session, row):
+        return None
+    auditor = session.get(Auditor, row.auditor_id)
+    return auditor if auditor is not None and auditor.revoked_at is None else None
+
+
+def end_auditor_session(session: Session, *, token: object) -> None:
+    if v.is_text(token) and token:
+        session.execute(delete(AuditorSession).where(AuditorSession.token_hash == secret_digest(str(token))))

@@ -117,3 +117,15 @@ class Auditor(Base):
     token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     created_at: Mapped[created_at]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditorSession(Base):
+    """A signed-in auditor's browser (the audit workspace), as `BusinessSession`: only the token's SHA-256."""
+
+    __tablename__ = "auditor_sessions"
+
+    id: Mapped[uuid_pk]
+    auditor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auditors.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[created_at]
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -117,7 +117,7 @@ def verify(events: Iterable[bytes], *, at: int | None = None) -> Verification:
     tree, prev_hash, root_at = merkle.Tree(), FIRST_PREV_HASH, merkle.EMPTY_ROOT if at == 0 else None
     leaves: list[bytes] = []  # added to the tree a block at a time, which is much faster than one by one
     for seq, event in enumerate(events):
-        problem = _problem(event, seq, prev_hash)
+        problem = event_problem(event, seq, prev_hash)
         if problem is not None:
             tree.extend(leaves)
             return Verification(seq, tree.root(), seq, problem, root_at)
@@ -132,7 +132,8 @@ def verify(events: Iterable[bytes], *, at: int | None = None) -> Verification:
     return Verification(tree.size, tree.root(), root_at=root_at)
 
 
-def _problem(event: bytes, seq: int, prev_hash: str) -> str | None:
+def event_problem(event: bytes, seq: int, prev_hash: str) -> str | None:
+    """What is wrong with `event` as the log's event `seq` after one hashing to `prev_hash`, or None."""
     try:
         fields = orjson.loads(event)
     except orjson.JSONDecodeError:

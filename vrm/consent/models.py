@@ -178,3 +178,22 @@ class LogCheckpoint(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
     key_id: Mapped[str] = mapped_column(String(32))
+
+
+class AuditVerification(Base):
+    """An auditor's check of the whole log, run in steps (`vrm.consent.audit.verify_step`): where it has
+    got to (the chain's last hash and the tree's frontier), and what it found."""
+
+    __tablename__ = "audit_verifications"
+
+    id: Mapped[uuid_pk]
+    auditor_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("auditors.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    total: Mapped[int] = mapped_column(BigInteger)  # the log's size when the run began: what it checks
+    next_seq: Mapped[int] = mapped_column(BigInteger)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    root_hash: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    first_bad_seq: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(String(300))
