@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, select, text, update
+from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 import vrm.models  # noqa: F401
@@ -74,25 +74,27 @@ def test_relationships_made_before_the_contact_standing_get_their_rows(
     with database.sessions.begin() as session:
         customer, _ = factories.customer(session, keyring)
         shop = factories.business(session)
-        # A grant as stored then: the services of today also log it, in a table 0007 does not have yet.
+        # A grant as stored then, with only the columns 0007 has (today's services also log it).
         now = utcnow()
-        grant = Grant(
-            id=uuid.uuid4(),
-            customer_id=customer.id,
-            business_id=shop.id,
-            purpose="service",
-            requested_scopes="profile:read",
-            scopes="profile:read",
-            granted_at=now,
-            expires_at=now + timedelta(days=365),
+        expires_at = now + timedelta(days=365)
+        session.execute(
+            insert(Grant.__table__).values(
+                id=uuid.uuid4(),
+                customer_id=customer.id,
+                business_id=shop.id,
+                purpose="service",
+                requested_scopes="profile:read",
+                scopes="profile:read",
+                granted_at=now,
+                expires_at=expires_at,
+            )
         )
-        session.add(grant)
         sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     schema.upgrade(database.engine)
     with database.sessions() as session:
         row = session.scalars(select(ContactStanding)).one()
         assert (row.business_id, row.subject, row.customer_id) == (shop.id, sub, customer.id)
-        assert row.consent_until == grant.expires_at and row.rules is None  # sealed on first use
+        assert row.consent_until == expires_at and row.rules is None  # sealed on first use
 
 
 def test_events_logged_before_the_customer_column_get_it_from_what_they_say(database: Database) -> None:

@@ -23,10 +23,11 @@ from vrm.consent.checkpoints import (
     sign_checkpoint,
     verify_checkpoint,
 )
+from vrm.consent.grants import record_expirations
 from vrm.consent.log import verify
 from vrm.consent.models import LogEvent
 from vrm.db import make_engine, make_sessionmaker, utcnow, write_transaction
-from vrm.runtime import open_runtime
+from vrm.runtime import Runtime, open_runtime
 
 BATCH = 5_000  # events read per query while exporting
 WATCH_INTERVAL = 2  # seconds between looks at the log's size, with --watch
@@ -125,17 +126,20 @@ def log_verify(file: Path, checkpoint: Path | None, key: Path | None) -> None:
 def log_checkpoint(output: IO[str], watch: bool, events: int, minutes: int) -> None:
     """Sign a checkpoint of the log as it is now (the log's size and Merkle root) and print it as JSON.
 
-    With --watch, run as a service: sign at least every --events events or --minutes minutes, whichever
-    comes first, as long as the log grows.
+    Grants that ran out since the last run are logged first (consent.expired). With --watch, run as a
+    service: log expiries as they come, and sign at least every --events events or --minutes minutes,
+    whichever comes first, as long as the log grows.
     """
     runtime = open_runtime(Settings.from_env())
     if not watch:
+        _record_expirations(runtime)
         with write_transaction(runtime.sessions) as session:
             signed = sign_checkpoint(session, keyring=runtime.keyring, origin=runtime.settings.issuer)
         output.write(json.dumps(signed.document(), indent=2) + "\n")
         return
     click.echo(f"signing checkpoints every {events} events or {minutes} minutes; Ctrl-C stops", err=True)
     while True:
+        _record_expirations(runtime)
         with runtime.sessions() as session:
             size, age = log_size(session), checkpoint_age(session)
         signed_size, signed_at = age if age is not None else (0, datetime.min.replace(tzinfo=UTC))
@@ -145,6 +149,14 @@ def log_checkpoint(output: IO[str], watch: bool, events: int, minutes: int) -> N
                 signed = sign_checkpoint(session, keyring=runtime.keyring, origin=runtime.settings.issuer)
             click.echo(f"signed a checkpoint of {signed.fields['tree_size']} events", err=True)
         time.sleep(WATCH_INTERVAL)
+
+
+def _record_expirations(runtime: Runtime) -> None:
+    """Grants that ran out are logged before the checkpoint that follows them is signed."""
+    while True:
+        with write_transaction(runtime.sessions) as session:
+            if record_expirations(session, keyring=runtime.keyring) == 0:
+                return
 
 
 @log.command("key")

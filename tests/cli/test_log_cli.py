@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests import factories
 from tests.cli.test_cli import Vrm, assert_one_line_error
 from tests.conftest import Database
 from vrm.consent.canonical import canonical
 from vrm.consent.log import append, verify
+from vrm.crypto.keyring import KeyRing
 
 
 @pytest.fixture
@@ -140,3 +143,16 @@ def test_an_auditor_is_created_with_a_token_shown_once(logged: Vrm) -> None:
     assert_one_line_error(logged("auditors", "create", "Not A Handle"), "lower-case")
     assert logged.ok("auditors", "revoke", "acme-audit").strip() == "auditor acme-audit revoked"
     assert_one_line_error(logged("auditors", "revoke", "nobody-here"), "no auditor")
+
+
+def test_a_checkpoint_logs_the_grants_that_ran_out_before_it_signs(logged: Vrm, database: Database) -> None:
+    logged.ok("keys", "init")
+    ring = KeyRing.load(logged.ring)
+    with database.sessions.begin() as session:
+        customer, _ = factories.customer(session, ring)
+        grant = factories.grant(session, ring, customer, factories.business(session))
+        grant.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+    signed = json.loads(logged.ok("log", "checkpoint"))
+    lines = logged.ok("log", "export").splitlines()
+    assert json.loads(lines[-1])["type"] == "consent.expired"
+    assert signed["checkpoint"]["tree_size"] == len(lines)  # the expiry is in what was signed

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from tests import factories
 from tests.conftest import Database
 from vrm.accounts.customers import erase_customer
-from vrm.consent.grants import change_grant, withdraw_grant
+from vrm.consent.grants import change_grant, record_expirations, withdraw_grant
 from vrm.consent.log import verify
 from vrm.consent.models import LogEvent
 from vrm.crypto.derive import pseudonym
@@ -158,3 +158,20 @@ def test_key_rotation_and_retirement_are_logged(database: Database, tmp_path: Pa
     assert [e["type"] for e in events] == ["keys.rotated", "keys.retired"]
     assert events[0]["details"] == {"primary": report.target, "rewrapped": 1, "resumed": False}
     assert events[1]["details"] == {"key": 1}
+
+
+def test_a_grant_that_ran_out_is_logged_once_as_expired(session: Session, keyring: KeyRing) -> None:
+    customer, vault = factories.customer(session, keyring)
+    shop = factories.business(session)
+    ran_out = factories.grant(session, keyring, customer, shop, ASKED)
+    withdrawn = factories.grant(session, keyring, customer, factories.business(session), ASKED)
+    withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=withdrawn.id)
+    live = factories.grant(session, keyring, customer, factories.business(session), ASKED)
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    ran_out.expires_at = withdrawn.expires_at = past  # as if a year had gone by
+    session.flush()
+    assert record_expirations(session, keyring=keyring) == 1
+    assert record_expirations(session, keyring=keyring) == 0  # logged once
+    [expired] = [e for e in logged(session) if e["type"] == "consent.expired"]
+    assert expired["actors"] == {"customer": vault.log_id, "business": str(shop.id)}
+    assert expired["details"]["grant"] == str(ran_out.id) and live.expiry_logged_at is None

@@ -180,6 +180,7 @@ class Report:
     events: int = 0
     grants: dict[str, GrantSeen] = field(default_factory=dict)
     withdrawals: int = 0
+    expirations: int = 0
     reads: Counter[str] = field(default_factory=Counter)
     interactions: int = 0
     denied: Counter[str] = field(default_factory=Counter)
@@ -235,6 +236,8 @@ def _replay(report: Report, seq: int, fields: dict[str, Any]) -> None:
     elif kind == events.WITHDRAWN and (seen := report.grants.get(details["grant"])):
         seen.withdrawn = True
         report.withdrawals += 1
+    elif kind == events.EXPIRED:
+        report.expirations += 1
     elif kind == events.READ:
         report.reads.update(details["categories"])
         seen = report.grants.get(details["grant"])

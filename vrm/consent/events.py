@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the policy reads grants, which record events: a cycle at im
     from vrm.consent.policy import ContactDecision, ContactQuestion
 
 GRANTED, CHANGED, WITHDRAWN = "consent.granted", "consent.changed", "consent.withdrawn"
+EXPIRED = "consent.expired"
 READ, RECORDED, DECIDED = "data.read", "interaction.recorded", "contact.decided"
 PREFERENCES, EXPORTED, ERASED = "preferences.changed", "data.exported", "account.erased"
 KEY_ROTATED, KEY_RETIRED = "keys.rotated", "keys.retired"
@@ -34,6 +35,7 @@ TYPES = (
     GRANTED,
     CHANGED,
     WITHDRAWN,
+    EXPIRED,
     READ,
     RECORDED,
     DECIDED,
@@ -81,6 +83,18 @@ def consent_withdrawn(session: Session, *, keyring: KeyRing, grant: Grant, reaso
     return append(
         session,
         kind=WITHDRAWN,
+        actors=_customer(keyring, grant),
+        details=details,
+        business_id=grant.business_id,
+    )
+
+
+def consent_expired(session: Session, *, keyring: KeyRing, grant: Grant) -> Appended:
+    """A grant ran to its end (recorded by the sweep after the moment, `record_expirations`)."""
+    details = {"grant": str(grant.id), "expires_at": timestamp(grant.expires_at)}
+    return append(
+        session,
+        kind=EXPIRED,
         actors=_customer(keyring, grant),
         details=details,
         business_id=grant.business_id,

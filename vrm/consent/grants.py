@@ -17,7 +17,7 @@ from vrm.consent import events
 from vrm.consent.models import Grant, GrantTerms
 from vrm.consent.scopes import categories_read, scope_names, scope_text
 from vrm.crypto.keyring import KeyRing
-from vrm.db import utcnow
+from vrm.db import claimed, utcnow
 from vrm.errors import NotFound
 from vrm.vault.rows import business_exists
 from vrm.vault.vocabulary import PURPOSES
@@ -155,6 +155,25 @@ def change_grant(
     session.flush()
     events.consent_changed(session, keyring=keyring, grant=grant)
     return grant
+
+
+def record_expirations(session: Session, *, keyring: KeyRing, limit: int = 1000) -> int:
+    """Log `consent.expired` for grants that ran out since the last sweep, oldest first, at most `limit`;
+    return how many. Each is claimed by a conditional UPDATE, so two sweeps at once log it once."""
+    now = utcnow()
+    due = session.scalars(
+        select(Grant)
+        .where(Grant.expiry_logged_at.is_(None), Grant.withdrawn_at.is_(None), Grant.expires_at <= now)
+        .order_by(Grant.expires_at)
+        .limit(limit)
+    ).all()
+    logged = 0
+    for grant in due:
+        claim = update(Grant).where(Grant.id == grant.id, Grant.expiry_logged_at.is_(None))
+        if claimed(session, claim.values(expiry_logged_at=now)):
+            events.consent_expired(session, keyring=keyring, grant=grant)
+            logged += 1
+    return logged
 
 
 def record_read(

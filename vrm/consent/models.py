@@ -16,10 +16,13 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
+
+UNLOGGED_EXPIRY = "expiry_logged_at IS NULL AND withdrawn_at IS NULL"
 
 
 class Grant(Base):
@@ -31,7 +34,15 @@ class Grant(Base):
     """
 
     __tablename__ = "grants"
-    __table_args__ = (Index("ix_grants_customer_id_business_id", "customer_id", "business_id"),)
+    __table_args__ = (
+        Index("ix_grants_customer_id_business_id", "customer_id", "business_id"),
+        Index(
+            "ix_grants_unlogged_expiry",
+            "expires_at",
+            sqlite_where=text(UNLOGGED_EXPIRY),
+            postgresql_where=text(UNLOGGED_EXPIRY),
+        ),
+    )
 
     id: Mapped[uuid_pk]
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
@@ -47,6 +58,8 @@ class Grant(Base):
     # What the business last read, for the customer's "last read ... what" (set by the business API).
     last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_read_scopes: Mapped[str | None] = mapped_column(String(200))
+    # When the consent log recorded that the grant ran out (consent.expired); None until then.
+    expiry_logged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def scope_set(self) -> frozenset[str]:
