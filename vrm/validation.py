@@ -44,8 +44,9 @@ def require_object(values: Any, field: str = "input") -> Mapping[str, Any]:
 
 
 def is_text(value: Any) -> bool:
-    """Whether a value is a string that can be stored: UTF-8 encodable (no lone surrogates)."""
-    if not isinstance(value, str):
+    """Whether a value is a string that can be stored and looked up: UTF-8 encodable (no lone surrogates)
+    and without NUL, which PostgreSQL text cannot hold (a query with one fails instead of finding nothing)."""
+    if not isinstance(value, str) or "\x00" in value:
         return False
     try:
         value.encode()
@@ -91,14 +92,11 @@ def text(
             problems.add(field, "is required")
         return None
     if not is_text(value):
-        problems.add(field, "must be text")
+        problems.add(field, "must be text, without NUL characters")
         return None
     trimmed: str = value.strip()
     if len(trimmed) > max_length:
         problems.add(field, f"must be at most {max_length} characters")
-        return None
-    if "\x00" in trimmed:
-        problems.add(field, "must not contain NUL characters")
         return None
     return trimmed
 

@@ -18,7 +18,6 @@ from flask import (
     render_template,
     request,
     session,
-    stream_with_context,
     url_for,
 )
 from sqlalchemy import select
@@ -32,7 +31,7 @@ from vrm.consent.checkpoints import latest
 from vrm.consent.models import AuditVerification
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, NotFound, ValidationError
-from vrm.serving.request_scope import db_session
+from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.vocabulary import DATA_CATEGORIES
 from web.forms import AuditorSignInForm, ConfirmForm, show_errors
 
@@ -97,10 +96,16 @@ def export(kind: str) -> Response:
     if kind not in ("jsonl", "csv"):
         raise NotFound("exports are .jsonl or .csv")
     filters, _ = workspace.parse_filters(db_session(), request.args)
-    found = workspace.export(db_session(), filters)
-    lines: Iterator[str] = (f"{logged.text}\n" for logged in found) if kind == "jsonl" else _csv(found)
+    sessions = runtime().sessions
+
+    def lines() -> Iterator[str]:
+        # Its own session, closed when the last line is sent: the request's ends as this view returns.
+        with sessions() as session:
+            found = workspace.export(session, filters)
+            yield from (f"{logged.text}\n" for logged in found) if kind == "jsonl" else _csv(found)
+
     return Response(
-        stream_with_context(lines),
+        lines(),
         mimetype="application/x-ndjson" if kind == "jsonl" else "text/csv",
         headers={
             "Content-Disposition": f'attachment; filename="consent-log.{kind}"',

@@ -145,6 +145,17 @@ def test_a_wrong_client_secret_is_refused(server: str, browser: Browser, registe
     assert answer.status_code == 401 and answer.json()["error"] == "invalid_client"
 
 
+def test_a_client_id_no_database_could_hold_is_refused_not_failed(server: str) -> None:
+    for client_id in ("vrm_\x00forged", "x" * 300):
+        answer = requests.post(
+            server + "/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, "any-secret"),
+            timeout=10,
+        )
+        assert answer.status_code == 401 and answer.json()["error"] == "invalid_client", client_id
+
+
 def test_another_clients_code_is_refused(
     server: str, browser: Browser, registered: Registered, database: Database
 ) -> None:

@@ -177,6 +177,7 @@ def test_ten_thousand_questions_in_one_batch_and_not_one_more(server: str, known
         ({"customer": "x", "channel": "fax", "purpose": "service"}, "items[0].channel"),
         ({"customer": "x", "channel": "email", "purpose": "spam"}, "items[0].purpose"),
         ({"customer": 7, "channel": "email", "purpose": "service"}, "items[0].customer"),
+        ({"customer": "x\u0000y", "channel": "email", "purpose": "service"}, "items[0].customer"),
         ({"customer": "x", "channel": "email", "purpose": "service", "at": "tomorrow"}, "items[0].at"),
         (
             {"customer": "x", "channel": "email", "purpose": "service", "at": "2026-01-01T10:00:00"},

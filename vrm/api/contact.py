@@ -98,6 +98,7 @@ def _parse(items: list[Any], now: datetime) -> list[ContactQuestion]:
             if (
                 type(sub) is str
                 and 0 < len(sub) <= 64
+                and "\x00" not in sub  # PostgreSQL text cannot hold NUL: refused, not a failed query
                 and channel in CHANNELS
                 and purpose in PURPOSES
                 and when is not None
@@ -120,7 +121,7 @@ def _problems(where: str, item: dict[str, Any], when: datetime | None) -> dict[s
     """Everything wrong with one question, each named by its place (`items[3].channel`)."""
     problems = {}
     sub = item.get("customer")
-    if not isinstance(sub, str) or not 0 < len(sub) <= 64:
+    if not isinstance(sub, str) or not 0 < len(sub) <= 64 or "\x00" in sub:
         problems[f"{where}.customer"] = "must be the customer's id as this API gave it"
     if item.get("channel") not in CHANNELS:
         problems[f"{where}.channel"] = f"must be one of: {', '.join(CHANNELS)}"

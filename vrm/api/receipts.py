@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from vrm import validation as v
 from vrm.api.bearer import current_bearer, requires
 from vrm.consent.receipts import business_receipts
 from vrm.errors import ValidationError
@@ -18,7 +19,7 @@ receipts_api = Blueprint("receipts_api", __name__, url_prefix="/api/v1")
 @requires(customer=False)
 def receipts() -> Response:
     subject = request.args.get("customer", "")
-    if not 0 < len(subject) <= 64:
+    if not 0 < len(subject) <= 64 or not v.is_text(subject):
         raise ValidationError({"customer": "must be the customer's id as this API gave it"})
     found = business_receipts(
         db_session(),
