@@ -13,9 +13,9 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from tests.conftest import Database
-from vrm.consent import merkle
+from vrm.consent import log, merkle
 from vrm.consent.canonical import canonical
-from vrm.consent.log import FIRST_PREV_HASH, append, verify
+from vrm.consent.log import FIRST_PREV_HASH, append, verify, verify_in_parallel
 from vrm.consent.models import LogEvent
 
 
@@ -108,3 +108,23 @@ def test_parallel_writers_never_fork_the_chain_or_skip_a_seq(database: Database)
         events = logged(session)
     checked = verify(events)
     assert checked.intact and checked.events == 200
+
+
+def test_verifying_on_every_core_gives_the_answer_verifying_in_order_gives(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events = fill(session, 1000)
+    monkeypatch.setattr(log, "PARALLEL_BLOCK", 64)  # many blocks, so joins and boundaries are exercised
+    for at in (None, 0, 500, 640, 1000):
+        assert verify_in_parallel(events, at=at, workers=2) == verify(events, at=at), at
+    changed = json.loads(events[300])
+    changed["actors"]["customer"] = "someone else"
+    tampered = {
+        "changed": [*events[:300], canonical(changed), *events[301:]],
+        "dropped at a block's start": [*events[:640], *events[641:]],
+        "reordered": [*events[:100], events[101], events[100], *events[102:]],
+        "cut short": [*events[:777], events[777][:-3]],
+    }
+    for how, damaged in tampered.items():
+        expected = verify(damaged, at=640)
+        assert not expected.intact and verify_in_parallel(damaged, at=640, workers=2) == expected, how

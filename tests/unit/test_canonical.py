@@ -87,7 +87,7 @@ def test_the_fast_encoder_agrees_with_the_exact_one_on_everything(value: object)
         (b'{"a":[1,1e3]}', False),
         (b'{"a":1.0}', False),
         (b'{"a":9007199254740993}', False),  # beyond 2^53
-        (b'{"a":"\u00e9"}', False),  # an escape JCS does not make
+        (rb'{"a":"\u00e9"}', False),  # an escape JCS does not make
         (rb'{"a":"\/"}', False),
     ],
 )

@@ -33,7 +33,7 @@ def is_canonical(encoded: bytes, value: Any) -> bool:
     """Whether `encoded` is exactly the canonical encoding of `value`, the JSON parsed from it (the
     verifier's check of every event, kept to orjson's speed where orjson's encoding is JCS's)."""
     try:
-        if encoded.isascii() and not _holds_float(value):
+        if encoded.isascii() and not holds_float(value):
             return orjson.dumps(value, option=ORJSON_OPTIONS) == encoded
         return canonical(value) == encoded
     except (orjson.JSONEncodeError, ValueError):
@@ -50,10 +50,10 @@ def _fast(value: Any) -> bytes | None:
         encoded = orjson.dumps(value, option=ORJSON_OPTIONS)
     except orjson.JSONEncodeError:
         return None
-    return encoded if encoded.isascii() and not _holds_float(value) else None
+    return encoded if encoded.isascii() and not holds_float(value) else None
 
 
-def _holds_float(value: Any) -> bool:
+def holds_float(value: Any) -> bool:
     pending = [value]
     while pending:  # exact type tests first: several times faster than isinstance on parsed JSON
         item = pending.pop()

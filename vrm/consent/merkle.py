@@ -67,8 +67,15 @@ class Tree:
             block = 1 << (left.bit_length() - 1)
             if self.size:
                 block = min(block, self.size & -self.size)
-            self._push(block, _block_root(leaves[start : start + block]))
+            self._push(block, subtree_root(leaves[start : start + block]))
             start += block
+
+    def append_subtree(self, size: int, root: bytes) -> None:
+        """Add a complete subtree of `size` leaves (a power of two) by its root; the tree's size must be a
+        multiple of it, as it is where such a subtree stands in the tree grown one leaf at a time."""
+        if size & (size - 1) or self.size % size:
+            raise ValueError(f"a subtree of {size} leaves cannot follow {self.size}")
+        self._push(size, root)
 
     def _push(self, size: int, value: bytes) -> None:
         """Add a complete subtree of `size` leaves; merging equal sizes as they arrive builds exactly the
@@ -87,7 +94,7 @@ class Tree:
         return value
 
 
-def _block_root(leaves: Sequence[bytes]) -> bytes:
+def subtree_root(leaves: Sequence[bytes]) -> bytes:
     """The root of a complete tree over a power-of-two number of leaf hashes, a level at a time."""
     level = list(leaves)
     while len(level) > 1:
