@@ -4,6 +4,7 @@ each beside hashlib's raw SHA-256 rate over the same event bytes, measured in th
 from __future__ import annotations
 
 import hashlib
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from bench.report import interleaved
 from vrm import schema
 from vrm.cli_log import events_in
-from vrm.consent.log import append, encode_event, verify_in_parallel
+from vrm.consent.log import append, encode_event, verify
 from vrm.consent.models import LogEvent
 from vrm.db import make_engine, make_sessionmaker, utcnow
 
@@ -61,7 +62,7 @@ def run() -> list[str]:
 
         def verify_export() -> None:  # what `vrm log verify FILE` does
             with export.open("rb") as lines:
-                assert verify_in_parallel(events_in(lines)).intact
+                assert verify(events_in(lines), workers=os.cpu_count() or 1).intact
 
         hashed_appends = _timed(lambda: _raw_sha256(events[:APPENDS]))
         verify_seconds, hash_seconds = interleaved(

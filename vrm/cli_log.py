@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from vrm.consent.checkpoints import (
     verify_checkpoint,
 )
 from vrm.consent.grants import record_expirations
-from vrm.consent.log import verify_in_parallel
+from vrm.consent.log import verify
 from vrm.consent.models import LogEvent
 from vrm.db import make_engine, make_sessionmaker, utcnow, write_transaction
 from vrm.runtime import Runtime, open_runtime
@@ -96,7 +97,7 @@ def log_verify(file: Path, checkpoint: Path | None, key: Path | None) -> None:
     size = signed["tree_size"] if signed is not None else None
     try:
         with file.open("rb") as lines:
-            result = verify_in_parallel(events_in(lines), at=size)
+            result = verify(events_in(lines), at=size, workers=os.cpu_count() or 1)
     except OSError as error:
         raise click.ClickException(f"cannot read {file}: {error.strerror}") from None
     if not result.intact:

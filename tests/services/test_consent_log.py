@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.conftest import Database
 from vrm.consent import log, merkle
 from vrm.consent.canonical import canonical
-from vrm.consent.log import FIRST_PREV_HASH, append, verify, verify_in_parallel
+from vrm.consent.log import FIRST_PREV_HASH, append, verify
 from vrm.consent.models import LogEvent
 
 
@@ -114,9 +114,9 @@ def test_verifying_on_every_core_gives_the_answer_verifying_in_order_gives(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     events = fill(session, 1000)
-    monkeypatch.setattr(log, "PARALLEL_BLOCK", 64)  # many blocks, so joins and boundaries are exercised
+    monkeypatch.setattr(log, "BLOCK", 64)  # many blocks, so joins and boundaries are exercised
     for at in (None, 0, 500, 640, 1000):
-        assert verify_in_parallel(events, at=at, workers=2) == verify(events, at=at), at
+        assert verify(events, at=at, workers=2) == verify(events, at=at), at
     changed = json.loads(events[300])
     changed["actors"]["customer"] = "someone else"
     tampered = {
@@ -127,4 +127,4 @@ def test_verifying_on_every_core_gives_the_answer_verifying_in_order_gives(
     }
     for how, damaged in tampered.items():
         expected = verify(damaged, at=640)
-        assert not expected.intact and verify_in_parallel(damaged, at=640, workers=2) == expected, how
+        assert not expected.intact and verify(damaged, at=640, workers=2) == expected, how

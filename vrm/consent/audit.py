@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vrm.accounts.models import Business
 from vrm.consent import events, merkle
 from vrm.consent.checkpoints import log_size
-from vrm.consent.log import FIRST_PREV_HASH, VERIFY_BLOCK, event_problem, timestamp
+from vrm.consent.log import FIRST_PREV_HASH, check_block, timestamp
 from vrm.consent.models import AuditVerification, LogEvent
 from vrm.consent.scopes import categories_read
 from vrm.db import utcnow
@@ -276,24 +276,20 @@ def verify_step(session: Session, run: AuditVerification, *, step: int = VERIFY_
     chain and the tree from the step before; finish it at the end or at the first bad event."""
     if run.finished_at is not None:
         return
-    tree, prev_hash, seq = merkle.Tree.resumed(run.frontier), run.prev_hash, run.next_seq
+    tree, seq = merkle.Tree.resumed(run.frontier), run.next_seq
     end = min(run.total, seq + step)
-    leaves: list[bytes] = []
-    rows = session.execute(
-        select(LogEvent.event).where(LogEvent.seq >= seq, LogEvent.seq < end).order_by(LogEvent.seq)
-    ).scalars()
-    for event in rows:
-        problem = event_problem(event, seq, prev_hash)
-        if problem is not None:
-            run.first_bad_seq, run.problem = seq, problem
-            break
-        leaves.append(merkle.leaf_hash(event))
-        if len(leaves) == VERIFY_BLOCK:
-            tree.extend(leaves)
-            leaves.clear()
-        prev_hash, seq = hashlib.sha256(event).hexdigest(), seq + 1
+    found = list(
+        session.scalars(
+            select(LogEvent.event).where(LogEvent.seq >= seq, LogEvent.seq < end).order_by(LogEvent.seq)
+        )
+    )
+    leaves, _, bad, problem = check_block(found, seq, run.prev_hash)
     tree.extend(leaves)
-    if run.first_bad_seq is None and seq < end:  # rows ran out before the size the log had
+    prev_hash = hashlib.sha256(found[len(leaves) - 1]).hexdigest() if leaves else run.prev_hash
+    seq += len(leaves)
+    if bad is not None:
+        run.first_bad_seq, run.problem = bad, problem
+    elif seq < end:  # rows ran out before the size the log had
         run.first_bad_seq, run.problem = seq, "is missing: the log holds fewer events than when the run began"
     run.next_seq, run.prev_hash, run.frontier = seq, prev_hash, tree.frontier()
     if run.first_bad_seq is not None or seq >= run.total:

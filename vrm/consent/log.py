@@ -14,10 +14,9 @@ and is retried by its caller), with the primary key on `seq` as the last line ei
 from __future__ import annotations
 
 import hashlib
-import os
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,8 +35,9 @@ FIRST_PREV_HASH = "0" * 64
 # Taken for the appending transaction only (pg_advisory_xact_lock); the number names this log's lock.
 APPEND_LOCK = 0x7672_6D6C  # "vrml"
 FIELDS = {"seq", "at", "type", "actors", "details", "prev_hash"}
-VERIFY_BLOCK = 4096  # leaf hashes buffered by the verifier (a power of two keeps blocks whole)
-PARALLEL_BLOCK = 16_384  # events a worker checks at a time: big enough that sending them costs little
+# Events checked at a time: a power of two, so a whole block is one subtree; big enough that sending one to
+# a worker process costs little.
+BLOCK = 16_384
 
 
 class Appended(NamedTuple):
@@ -129,87 +129,71 @@ class Verification:
         return self.first_bad_seq is None
 
 
-def verify(events: Iterable[bytes], *, at: int | None = None) -> Verification:
+def verify(events: Iterable[bytes], *, at: int | None = None, workers: int = 1) -> Verification:
     """Check events given in log order from seq 0: each canonical, numbered in turn, chained to the one
     before. Stops at the first that is not, naming the seq it should have had. With `at`, also gives the
-    root of the tree of the first `at` events (to compare with a signed checkpoint's)."""
-    tree, prev_hash, root_at = merkle.Tree(), FIRST_PREV_HASH, merkle.EMPTY_ROOT if at == 0 else None
-    leaves: list[bytes] = []  # added to the tree a block at a time, which is much faster than one by one
-    for seq, event in enumerate(events):
-        if not _plainly_valid(event, seq, prev_hash):
-            problem = event_problem(event, seq, prev_hash)  # the slow path names what is wrong
-            if problem is not None:
-                tree.extend(leaves)
-                return Verification(seq, tree.root(), seq, problem, root_at)
-        leaves.append(hashlib.sha256(merkle.LEAF + event).digest())
-        if len(leaves) == VERIFY_BLOCK or seq + 1 == at:
-            tree.extend(leaves)
-            leaves.clear()
-            if seq + 1 == at:
-                root_at = tree.root()
-        prev_hash = hashlib.sha256(event).hexdigest()
-    tree.extend(leaves)
-    return Verification(tree.size, tree.root(), root_at=root_at)
+    root of the tree of the first `at` events (to compare with a signed checkpoint's).
 
-
-def verify_in_parallel(
-    events: Iterable[bytes], *, at: int | None = None, workers: int | None = None
-) -> Verification:
-    """`verify`, on every core: events are checked in blocks of PARALLEL_BLOCK by worker processes, each
-    given the block's first seq and the hash it must chain to; a whole block comes back as the root of its
-    subtree, which the tree here takes as it is. The same answer as `verify`, first bad seq included."""
-    workers = workers or os.cpu_count() or 1
+    Events are checked a block of BLOCK at a time, each block told its first seq and the hash it must chain
+    to, so with `workers` > 1 worker processes check blocks side by side; a whole block comes back as the
+    root of its subtree. Any number of workers gives the same answer.
+    """
     tree, root_at = merkle.Tree(), merkle.EMPTY_ROOT if at == 0 else None
-    prev_hash, start = FIRST_PREV_HASH, 0
-    with ProcessPoolExecutor(workers) as pool:
-        pending: deque[Future[_BlockResult]] = deque()
-        blocks = _blocks(events)
-        while True:
-            while len(pending) < 2 * workers and (block := next(blocks, None)) is not None:
-                # A block holding the checkpoint's size comes back as leaves, to take the root there.
-                whole = len(block) == PARALLEL_BLOCK and not (
-                    at is not None and start < at < start + len(block)
-                )
-                pending.append(pool.submit(_check_block, block, start, prev_hash, whole))
-                start += len(block)
-                prev_hash = hashlib.sha256(block[-1]).hexdigest()  # what the next block must chain to
-            if not pending:
-                return Verification(tree.size, tree.root(), root_at=root_at)
-            leaves, subtree, bad, problem = pending.popleft().result()
-            if subtree is not None:
-                tree.append_subtree(PARALLEL_BLOCK, subtree)
-            elif at is not None and tree.size < at <= tree.size + len(leaves):
-                split = at - tree.size
-                tree.extend(leaves[:split])
-                root_at = tree.root()
-                tree.extend(leaves[split:])
-            else:
-                tree.extend(leaves)
-            if at is not None and tree.size == at and root_at is None:
-                root_at = tree.root()
-            if problem is not None:
-                for left in pending:
-                    left.cancel()
-                return Verification(tree.size, tree.root(), bad, problem, root_at)
+    for leaves, subtree, bad, problem in _checked_blocks(events, at, workers):
+        if subtree is not None:
+            tree.append_subtree(BLOCK, subtree)
+        elif at is not None and tree.size < at <= tree.size + len(leaves):
+            split = at - tree.size
+            tree.extend(leaves[:split])
+            root_at = tree.root()
+            tree.extend(leaves[split:])
+        else:
+            tree.extend(leaves)
+        if at is not None and tree.size == at and root_at is None:
+            root_at = tree.root()
+        if problem is not None:
+            return Verification(tree.size, tree.root(), bad, problem, root_at)
+    return Verification(tree.size, tree.root(), root_at=root_at)
 
 
 _BlockResult = tuple[list[bytes], bytes | None, int | None, str | None]
 
 
-def _blocks(events: Iterable[bytes]) -> Iterator[list[bytes]]:
-    block: list[bytes] = []
+def _checked_blocks(events: Iterable[bytes], at: int | None, workers: int) -> Iterator[_BlockResult]:
+    """Each block's result, in order: checked here, or by `workers` processes a few blocks ahead."""
+    tasks = _block_tasks(events, at)
+    if workers <= 1:
+        yield from (check_block(*task) for task in tasks)
+        return
+    pool = ProcessPoolExecutor(workers)
+    try:
+        pending: deque[Future[_BlockResult]] = deque()
+        for task in tasks:
+            pending.append(pool.submit(check_block, *task))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:  # a bad event ends the run: blocks not yet begun are dropped
+        pool.shutdown(cancel_futures=True)
+
+
+def _block_tasks(events: Iterable[bytes], at: int | None) -> Iterator[tuple[list[bytes], int, str, bool]]:
+    """Blocks of events with their first seq, the hash they must chain to, and whether they may come back
+    as one subtree root (not the block holding `at`: its root is taken inside the block)."""
+    start, prev_hash, block = 0, FIRST_PREV_HASH, []
     for event in events:
         block.append(event)
-        if len(block) == PARALLEL_BLOCK:
-            yield block
-            block = []
+        if len(block) == BLOCK:
+            yield block, start, prev_hash, not (at is not None and start < at < start + BLOCK)
+            start, prev_hash, block = start + BLOCK, hashlib.sha256(block[-1]).hexdigest(), []
     if block:
-        yield block
+        yield block, start, prev_hash, False
 
 
-def _check_block(block: list[bytes], start: int, prev_hash: str, whole: bool) -> _BlockResult:
-    """In a worker: a block's leaf hashes up to its first invalid event, or the root of its subtree when
-    it is `whole` and valid throughout."""
+def check_block(block: Sequence[bytes], start: int, prev_hash: str, whole: bool = False) -> _BlockResult:
+    """A block's leaf hashes up to its first invalid event (with that event's seq and what is wrong), or
+    the root of its subtree when it is `whole` and valid throughout."""
     leaves: list[bytes] = []
     for seq, event in enumerate(block, start):
         if not _plainly_valid(event, seq, prev_hash) and (problem := event_problem(event, seq, prev_hash)):
