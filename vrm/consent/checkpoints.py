@@ -54,7 +54,7 @@ class Checkpoint(NamedTuple):
 
     def document(self) -> dict[str, Any]:
         """The checkpoint as served and saved: its fields, the signing key's id, the signature."""
-        return {"checkpoint": self.fields, "key_id": self.key_id, "signature": _b64(self.signature)}
+        return {"checkpoint": self.fields, "key_id": self.key_id, "signature": b64url(self.signature)}
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -69,7 +69,7 @@ def public_keys(keyring: KeyRing) -> dict[str, Any]:
     jwk = {
         "kty": "OKP",
         "crv": "Ed25519",
-        "x": _b64(raw),
+        "x": b64url(raw),
         "kid": key_id(public),
         "alg": "Ed25519",  # RFC 9864
         "use": "sig",
@@ -223,7 +223,8 @@ def _leaf_chunks(session: Session, start: int, end: int) -> Iterator[list[bytes]
         start = stop
 
 
-def _b64(raw: bytes) -> str:
+def b64url(raw: bytes) -> str:
+    """base64url without padding (RFC 7515 section 2), as JWKs, JWS and checkpoints carry bytes."""
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
@@ -234,7 +235,7 @@ def _unb64(text: Any) -> bytes:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, binascii.Error):
         raise ValueError("not base64url") from None
-    if _b64(raw) != text:  # one encoding per value: no unused bits set, no padding, no stray characters
+    if b64url(raw) != text:  # one encoding per value: no unused bits set, no padding, no stray characters
         raise ValueError("not canonical base64url")
     return raw
 

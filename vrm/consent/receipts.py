@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.models import Business
 from vrm.consent import events, merkle
-from vrm.consent.checkpoints import CheckpointError, inclusion, public_keys, verify_checkpoint
+from vrm.consent.checkpoints import CheckpointError, b64url, inclusion, public_keys, verify_checkpoint
 from vrm.consent.log import timestamp
 from vrm.consent.models import Grant, LogEvent
 from vrm.consent.scopes import categories_read
@@ -60,7 +60,8 @@ def customer_receipts(
 ) -> list[Receipt]:
     """The customer's receipts, newest first."""
     rows = session.execute(_RECORDS.where(LogEvent.customer == events.log_id(keyring, customer_id)))
-    return [_receipt(session, keyring, issuer, customer_id, seq, event) for seq, event in rows]
+    signer = _Signer.of(keyring)
+    return [_receipt(session, signer, issuer, customer_id, seq, event) for seq, event in rows]
 
 
 def business_receipts(
@@ -82,7 +83,8 @@ def business_receipts(
     rows = session.execute(
         _RECORDS.where(LogEvent.customer == pseudonym, LogEvent.business_id == business_id)
     )
-    return [_receipt(session, keyring, issuer, customer_id, seq, event) for seq, event in rows]
+    signer = _Signer.of(keyring)
+    return [_receipt(session, signer, issuer, customer_id, seq, event) for seq, event in rows]
 
 
 def receipt_bundle(
@@ -99,7 +101,7 @@ def receipt_bundle(
     ).first()
     if row is None:
         raise NotFound("no such receipt")
-    receipt = _receipt(session, keyring, issuer, customer_id, row.seq, row.event)
+    receipt = _receipt(session, _Signer.of(keyring), issuer, customer_id, row.seq, row.event)
     size = checkpoint["checkpoint"]["tree_size"]
     proof = inclusion(session, seq=seq, size=size)
     return {
@@ -126,21 +128,34 @@ def verify_receipt(document: Any, keys: Any) -> dict[str, Any]:
     return payload
 
 
+class _Signer(NamedTuple):
+    """The JWS header and private key every receipt of one call is signed with (made once per call)."""
+
+    header: dict[str, str]
+    key: OKPKey
+
+    @classmethod
+    def of(cls, keyring: KeyRing) -> _Signer:
+        public = public_keys(keyring)["keys"][0]
+        raw = keyring.log_signing_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        key = OKPKey.import_key({**public, "d": b64url(raw)})
+        return cls({"alg": ALGORITHM, "kid": public["kid"], "typ": TYPE}, key)
+
+
 def _receipt(
-    session: Session, keyring: KeyRing, issuer: str, customer_id: uuid.UUID, seq: int, event: bytes
+    session: Session, signer: _Signer, issuer: str, customer_id: uuid.UUID, seq: int, event: bytes
 ) -> Receipt:
     fields = orjson.loads(event)
     details = fields["details"]
     grant = session.get(Grant, uuid.UUID(details["grant"]))
     business = session.get(Business, uuid.UUID(fields["actors"]["business"]))
-    subject = session.scalar(
-        select(Relationship.subject).where(
-            Relationship.business_id == uuid.UUID(fields["actors"]["business"]),
-            Relationship.customer_id == customer_id,
-        )
-    )
     if grant is None or business is None:  # both go only with the customer's whole account
         raise NotFound("the consent this receipt records is gone")
+    subject = session.scalar(
+        select(Relationship.subject).where(
+            Relationship.business_id == business.id, Relationship.customer_id == customer_id
+        )
+    )
     scopes = details.get("scopes") or sorted(grant.scopes.split())
     consent: dict[str, Any] = {
         "state": STATES[fields["type"]],
@@ -170,17 +185,10 @@ def _receipt(
             "url": f"{issuer}/connections",
         },
     }
-    header = {"alg": ALGORITHM, "kid": public_keys(keyring)["keys"][0]["kid"], "typ": TYPE}
     body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     return Receipt(
-        seq, jws.serialize_compact(header, body, _signing_jwk(keyring), algorithms=[ALGORITHM]), payload
+        seq, jws.serialize_compact(signer.header, body, signer.key, algorithms=[ALGORITHM]), payload
     )
-
-
-def _signing_jwk(keyring: KeyRing) -> OKPKey:
-    public = public_keys(keyring)["keys"][0]
-    raw = keyring.log_signing_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-    return OKPKey.import_key({**public, "d": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()})
 
 
 def _open(token: str, keys: Any) -> dict[str, Any]:
