@@ -48,13 +48,11 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-# gunicorn reads the number of workers from WEB_CONCURRENCY (default 2 above); threads and timeouts
-# match `vrm serve`. No --preload: each worker builds its own app and database pool. Behind a proxy,
-# set FORWARDED_ALLOW_IPS to its address; extra options can be passed in GUNICORN_CMD_ARGS.
-CMD ["gunicorn", "vrm.wsgi:app", \
-     "--bind", "0.0.0.0:8000", \
-     "--worker-class", "gthread", \
-     "--threads", "4", \
-     "--timeout", "30", \
-     "--graceful-timeout", "20", \
-     "--access-logfile", "-"]
+# gunicorn's settings live in vrm/serving/gunicorn_config.py, shared with `vrm serve`: workers from
+# WEB_CONCURRENCY, threads from VRM_THREADS, graceful timeouts, JSON logs on stderr, the app's own access
+# line (route template, status, duration, request id: no path, query, address or token). No preload: each
+# worker builds its own app and database pool. Behind a proxy set VRM_PROXIES (and FORWARDED_ALLOW_IPS to
+# its address); extra gunicorn options go in GUNICORN_CMD_ARGS.
+ENV VRM_BIND=0.0.0.0:8000 \
+    PROMETHEUS_MULTIPROC_DIR=/tmp/vrm-metrics
+CMD ["gunicorn", "-c", "python:vrm.serving.gunicorn_config", "vrm.wsgi:app"]

@@ -9,8 +9,10 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, jsonify
+from gunicorn.app.base import BaseApplication
 from sqlalchemy import select
 
 from vrm.accounts.models import Customer
@@ -18,7 +20,23 @@ from vrm.app import create_app
 from vrm.config import Settings
 from vrm.db import make_engine, make_sessionmaker
 from vrm.runtime import open_runtime
-from vrm.serving.gunicorn_server import Server
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    """gunicorn serving an app built in this process (both apps are built the same way, then forked)."""
+
+    def __init__(self, app: Flask, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        return self.application
+
 
 OPTIONS = {"workers": 2, "threads": 4, "worker_class": "gthread", "accesslog": None, "timeout": 30}
 

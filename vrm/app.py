@@ -16,7 +16,7 @@ from vrm.config import Settings
 from vrm.errors import VrmError
 from vrm.oauth import server as oauth_server
 from vrm.runtime import Runtime, open_runtime
-from vrm.serving import limits
+from vrm.serving import limits, observe
 from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
 from vrm.serving.sessions import WebOnlySessions
@@ -52,6 +52,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         # Client addresses (rate limits) and https (cookies, HSTS) as the operator's own proxies saw them.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies)  # type: ignore[method-assign]
     app.session_interface = WebOnlySessions()
+    observe.install(app)  # first: its before hook runs first and its after hook last, on the final answer
     install(app, runtime)
     limiter = limits.install(app, settings)
     oauth_server.install(app, settings.issuer)

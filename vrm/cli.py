@@ -329,25 +329,18 @@ def demo() -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the app with gunicorn."""
-    from vrm.app import create_app
-    from vrm.serving.gunicorn_server import serve as run
-
-    runtime = _runtime()
-    app = create_app(runtime.settings, runtime=runtime)
+    """Serve the app with gunicorn, configured as in the Docker image (vrm.serving.gunicorn_config)."""
+    runtime = _runtime()  # refuse a bad configuration here, in one line, before any worker starts
+    runtime.engine.dispose()
     click.echo(f"serving VRM vault on http://{host}:{port}")
     if not runtime.settings.is_production:
         from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD
 
         click.echo(f"demo customer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
-    run(
-        app,
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        on_fork=lambda: runtime.engine.dispose(close=False),
-    )
+    environ = {**os.environ, "VRM_BIND": f"{host}:{port}", "WEB_CONCURRENCY": str(workers)}
+    environ["VRM_THREADS"] = str(threads)
+    gunicorn = [sys.executable, "-m", "gunicorn", "-c", "python:vrm.serving.gunicorn_config", "vrm.wsgi:app"]
+    os.execve(sys.executable, gunicorn, environ)  # noqa: S606 (our own interpreter, fixed arguments)
 
 
 __all__ = ["KeyRingError", "cli", "main"]

@@ -15,6 +15,7 @@ from vrm.files import write_private
 
 DEVELOPMENT, PRODUCTION = "development", "production"
 MIN_SECRET_LENGTH = 32
+MIN_METRICS_TOKEN_LENGTH = 24
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,8 @@ class Settings:
     decisions_rate_limit: str = "60 per minute"
     # How many reverse proxies stand in front of the app: their X-Forwarded-For/-Proto are trusted.
     proxies: int = 0
+    # Bearer token Prometheus sends to /metrics; without it /metrics is closed in production.
+    metrics_token: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -60,6 +63,7 @@ class Settings:
             api_rate_limit=_rate_limit(env, "VRM_API_RATE_LIMIT", "600 per minute"),
             decisions_rate_limit=_rate_limit(env, "VRM_DECISIONS_RATE_LIMIT", "60 per minute"),
             proxies=_proxies(env.get("VRM_PROXIES") or "0"),
+            metrics_token=_metrics_token(env.get("VRM_METRICS_TOKEN") or None),
         )
         settings.validate(given={name for name, value in env.items() if name.startswith("VRM_") and value})
         return settings
@@ -95,6 +99,13 @@ def _proxies(value: str) -> int:
             f"VRM_PROXIES must be the number of reverse proxies in front of the app (0-5), not {value!r}"
         )
     return int(value)
+
+
+def _metrics_token(value: str | None) -> str | None:
+    """Raises: ConfigError: a token short enough to guess."""
+    if value is not None and len(value) < MIN_METRICS_TOKEN_LENGTH:
+        raise ConfigError(f"VRM_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters long")
+    return value
 
 
 def _rate_limit(env: Mapping[str, str], name: str, default: str) -> str:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.oauth.conftest import Browser, Registered
 from tests.oauth.test_authorization_code import authorize
@@ -206,3 +207,49 @@ def test_only_a_business_token_may_ask(server: str, browser: Browser, registered
     assert (
         requests.post(server + "/api/v1/contact-decisions", json={"items": []}, timeout=10).status_code == 401
     )
+
+
+def counted(server: str, name: str, **labels: str) -> float:
+    text = requests.get(server + "/metrics", timeout=10).text  # development: open without a token
+    return sum(
+        found.value
+        for family in text_string_to_metric_families(text)
+        for found in family.samples
+        if found.name == name and all(found.labels.get(k) == v for k, v in labels.items())
+    )
+
+
+def test_tokens_and_contact_decisions_are_counted_by_kind(
+    server: str, registered: Registered, known: tuple[str, str]
+) -> None:
+    sub, _ = known
+    tokens = counted(server, "vrm_oauth_tokens_issued_total", grant_type="client_credentials")
+    allowed = counted(server, "vrm_contact_decisions_total", answer="allow")
+    denied = counted(server, "vrm_contact_decisions_total", answer="deny")
+    refused = requests.post(
+        server + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(registered.client_id, "not-the-secret"),
+        timeout=10,
+    )
+    assert refused.status_code == 401
+    token = requests.post(
+        server + "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(registered.client_id, registered.client_secret),
+        timeout=10,
+    ).json()["access_token"]
+    decisions(
+        server,
+        token,
+        [
+            {"customer": sub, "channel": "email", "purpose": "service"},
+            {"customer": sub, "channel": "email", "purpose": "marketing"},
+            {"customer": "nobody", "channel": "email", "purpose": "service"},
+        ],
+    )
+    assert counted(server, "vrm_oauth_tokens_issued_total", grant_type="client_credentials") == tokens + 1
+    assert counted(server, "vrm_contact_decisions_total", answer="allow") == allowed + 1
+    assert counted(server, "vrm_contact_decisions_total", answer="deny") == denied + 2
+    text = requests.get(server + "/metrics", timeout=10).text
+    assert sub not in text and registered.client_id not in text

@@ -1,4 +1,4 @@
-"""The JSON front: business API, OAuth endpoints, OpenAPI document, probes; rate-limited per client."""
+"""The JSON front: business API, OAuth, OpenAPI document, probes, metrics; rate-limited per client."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from vrm.api.contact import contact_api
 from vrm.api.customer import customer_api
 from vrm.api.health import health
 from vrm.api.log import auditor_key, log_api, log_key
+from vrm.api.metrics import metrics_api
 from vrm.api.oauth import oauth
 from vrm.api.openapi import openapi
 from vrm.api.receipts import receipts_api
@@ -27,5 +28,15 @@ def install(app: Flask, limiter: Limiter, settings: Settings) -> None:
     limit_per_client(app, receipts_api, limiter, settings.api_rate_limit)
     limiter.limit(OAUTH_LIMIT)(oauth)
     limiter.limit(LOG_LIMIT, key_func=auditor_key)(log_api)
-    for blueprint in (health, oauth, customer_api, contact_api, receipts_api, openapi, log_api, log_key):
+    for blueprint in (
+        health,
+        metrics_api,
+        oauth,
+        customer_api,
+        contact_api,
+        receipts_api,
+        openapi,
+        log_api,
+        log_key,
+    ):
         app.register_blueprint(blueprint)

@@ -17,6 +17,7 @@ from vrm.consent import events
 from vrm.consent.policy import ContactQuestion, decide_contacts
 from vrm.db import utcnow, write_transaction
 from vrm.errors import ValidationError
+from vrm.metrics import CONTACT_DECISIONS
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.vocabulary import CHANNELS, PURPOSES
 
@@ -52,6 +53,9 @@ def contact_decisions() -> Response:
             decisions=decided.answers,
             customers=decided.denied,
         )
+    allowed = sum(1 for allowed, _reason in decided.answers if allowed)
+    CONTACT_DECISIONS.labels("allow").inc(allowed)
+    CONTACT_DECISIONS.labels("deny").inc(len(decided.answers) - allowed)
     answer = [
         {"customer": q.customer, "allowed": True}
         if allowed

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from vrm.consent.scopes import SCOPES
+from vrm.metrics import TOKENS_ISSUED
 from vrm.oauth.server import SECRET_METHODS, authorization_server
 from vrm.serving.request_scope import runtime
 
@@ -13,7 +14,10 @@ oauth = Blueprint("oauth", __name__)
 
 @oauth.post("/oauth/token")
 def token() -> Response:
-    return _no_store(authorization_server_response("token"))
+    response = authorization_server_response("token")
+    if response.status_code == 200:
+        TOKENS_ISSUED.labels(request.form.get("grant_type", "unknown")).inc()
+    return _no_store(response)
 
 
 @oauth.post("/oauth/revoke")

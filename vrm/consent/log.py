@@ -30,6 +30,7 @@ from vrm.consent import merkle
 from vrm.consent.canonical import ORJSON_OPTIONS, canonical, holds_float, is_canonical
 from vrm.consent.models import LogEvent
 from vrm.db import utcnow
+from vrm.metrics import count_appended
 
 FIRST_PREV_HASH = "0" * 64
 # Taken for the appending transaction only (pg_advisory_xact_lock); the number names this log's lock.
@@ -83,6 +84,7 @@ def append(
             "leaf_hash": merkle.leaf_hash(event),
         },
     )
+    count_appended(session, kind)
     return Appended(seq, event)
 
 

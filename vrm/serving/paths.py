@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-# Paths answered in JSON and authenticated with tokens, never with the browser's cookies.
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/.well-known/", "/oauth/")
+# Paths answered in JSON (/metrics: Prometheus text) and authenticated with tokens, never with the
+# browser's cookies.
+JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/.well-known/", "/oauth/")
 
 
 def is_json_path(path: str) -> bool:
