@@ -33,8 +33,11 @@ ENV PATH=/opt/vrm/bin:$PATH \
     VRM_ENV=production \
     WEB_CONCURRENCY=2
 
+# /srv/vrm/keys is where deploy/compose.yaml mounts the key ring's volume: a new named volume takes this
+# directory's owner and mode, so the unprivileged user can create and rotate the ring in it.
 RUN groupadd --system --gid 10001 vrm \
- && useradd --system --uid 10001 --gid vrm --home-dir /srv/vrm --create-home --shell /usr/sbin/nologin vrm
+ && useradd --system --uid 10001 --gid vrm --home-dir /srv/vrm --create-home --shell /usr/sbin/nologin vrm \
+ && install -d -o vrm -g vrm -m 700 /srv/vrm/keys
 
 COPY --from=build /opt/vrm /opt/vrm
 

@@ -36,6 +36,10 @@ test: setup $(NODE_STAMP)
 	$(BIN)/ruff check vrm web tests bench migrations
 	$(BIN)/mypy
 
+## faults: the fault drills alone (killed workers, database restarts, failing webhook receivers, failover)
+faults: setup
+	$(BIN)/pytest tests/faults
+
 ## bench: benchmarks, each printed as a ratio against a baseline measured in the same run
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk is not installable here: the API load benchmark will say it skipped"

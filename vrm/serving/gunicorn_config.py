@@ -46,6 +46,9 @@ max_requests_jitter = 1_000
 # One JSON line a request is written by the app (vrm.serving.observe), without path, query or address.
 accesslog = None
 logconfig_dict = LOGCONFIG
+# gunicorn 25+ opens a control socket in the home directory for run-time changes: nothing here needs one,
+# the image's file system is read-only, and two nodes on one host would share its path.
+control_socket_disable = True
 
 
 def on_starting(server: Any) -> None:
