@@ -102,13 +102,20 @@ def webhooks_rotate(business_name: str) -> None:
 @webhooks.command("deliver")
 @click.option("--once", is_flag=True, help="Send what is due now, then stop (default: keep running).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
-def webhooks_deliver(once: bool, interval: float) -> None:
+@click.option(
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1, 120),
+    help="Seconds a receiver may take before the attempt counts as failed (sent again later, same id).",
+)
+def webhooks_deliver(once: bool, interval: float, timeout: float) -> None:
     """Send due webhook events, retrying failures with exponential backoff (at least once each)."""
     from vrm.consent.webhooks import deliver_due, due_count, http_send
 
     runtime = open_runtime(Settings.from_env())
     # Development receivers live on this machine; production refuses every non-public address.
-    send = partial(http_send, allow_private=not runtime.settings.is_production)
+    send = partial(http_send, allow_private=not runtime.settings.is_production, timeout=timeout)
     while True:
         with runtime.sessions() as session:
             waiting = due_count(session)

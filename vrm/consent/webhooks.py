@@ -195,8 +195,13 @@ def _attempt(session: Session, keyring: KeyRing, row: WebhookDelivery, send: Sen
     return "retrying"
 
 
-def http_send(url: str, headers: dict[str, str], body: bytes, *, allow_private: bool = False) -> int:
+def http_send(
+    url: str, headers: dict[str, str], body: bytes, *, allow_private: bool = False, timeout: float = 10
+) -> int:
     """POST the event; redirects are not followed (the registered URL is the only destination).
+
+    A receiver slower than `timeout` seconds (to connect, or between bytes of its answer) counts as a failed
+    attempt: the event is sent again later with the same id, whether or not the receiver went on to take it.
 
     Unless `allow_private` (development), a URL whose host resolves to a private, loopback, link-local or
     reserved address is refused: a webhook must not let a business make this server call inside its network.
@@ -204,7 +209,7 @@ def http_send(url: str, headers: dict[str, str], body: bytes, *, allow_private: 
     if not allow_private:
         _refuse_internal(urlsplit(url).hostname or "")
     try:
-        response = requests.post(url, data=body, headers=headers, timeout=10, allow_redirects=False)
+        response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
     except requests.RequestException as error:
         raise OSError(str(error)) from error
     return response.status_code
