@@ -6,11 +6,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -41,17 +43,25 @@ class Node:
 
     base: str
     process: subprocess.Popen[str]
+    log: IO[str]  # stderr goes to a file: a pipe nobody reads would fill up and stall the node
     stderr: str = field(default="")
+
+    def workers(self) -> list[int]:
+        """The pids of gunicorn's workers (children of the master, which `vrm serve` became)."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
+        return [int(pid) for pid in children.split()]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 40) -> int:
         """Stop the node (gracefully by default) and return gunicorn's exit status."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            _, self.stderr = self.process.communicate(timeout=timeout)
+            self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
-            _, self.stderr = self.process.communicate()
+            self.process.wait()
+        self.log.seek(0)
+        self.stderr = self.log.read()
         return self.process.returncode
 
 
@@ -59,11 +69,11 @@ def wait_until_ready(base: str, process: subprocess.Popen[str], seconds: float =
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"the node stopped while starting: {process.communicate()}")
+            raise AssertionError(f"the node stopped while starting (exit status {process.returncode})")
         try:
             if requests.get(base + "/readyz", timeout=1).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its first worker still starting
             pass
         time.sleep(0.1)
     raise AssertionError(f"{base} did not become ready in {seconds} s")
@@ -73,17 +83,19 @@ def wait_until_ready(base: str, process: subprocess.Popen[str], seconds: float =
 def node(env: dict[str, str], *, workers: int = 2, threads: int = 2) -> Iterator[Node]:
     """Serve the app with `vrm serve` (gunicorn, as in the image) until the block ends."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(VRM), "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    served = Node(f"http://127.0.0.1:{port}", process)
-    try:
-        wait_until_ready(served.base, process)
-        yield served
-    finally:
-        served.stop()
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(
+            [str(VRM), "serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)],
+            # OAuth clients check that the issuer is the address they reach.
+            env={"VRM_ISSUER": f"http://127.0.0.1:{port}", **env},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+        served = Node(f"http://127.0.0.1:{port}", process, log)
+        try:
+            wait_until_ready(served.base, process)
+            yield served
+        finally:
+            served.stop()

@@ -18,7 +18,7 @@ from vrm.consent.policy import ContactQuestion, decide_contacts
 from vrm.db import utcnow, write_transaction
 from vrm.errors import ValidationError
 from vrm.metrics import CONTACT_DECISIONS
-from vrm.serving.request_scope import db_session, runtime
+from vrm.serving.request_scope import db_session, reads_only, runtime
 from vrm.vault.vocabulary import CHANNELS, PURPOSES
 
 contact_api = Blueprint("contact_api", __name__, url_prefix="/api/v1")
@@ -29,6 +29,7 @@ ITEM_FIELDS = {"customer", "channel", "purpose", "at"}
 
 
 @contact_api.post("/contact-decisions")
+@reads_only  # the batch is read without the write lock; its log entry is written in a transaction of its own
 @requires(customer=False)
 def contact_decisions() -> Response:
     """Answer each question in order; a deny always says why."""

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
+from vrm.db import WRITES
 from vrm.runtime import Runtime
 
 EXTENSION = "vrm"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 def install(app: Flask, runtime: Runtime) -> None:
@@ -36,8 +42,27 @@ def runtime() -> Runtime:
 
 
 def db_session() -> Session:
-    """Return the request's session, opened on first use."""
+    """Return the request's session, opened on first use.
+
+    A request that may write (POST, PUT, PATCH, DELETE, unless its view is marked `reads_only`) begins
+    with SQLite's write lock (vrm.db.write_transaction explains why): concurrent writers then wait their
+    turn for up to busy_timeout instead of failing when another committed first. PostgreSQL is unaffected.
+    """
     if "db_session" not in g:
-        g.db_session = runtime().sessions()
+        opened = runtime().sessions()
+        if request.method not in SAFE_METHODS and not _reads_only():
+            opened.connection(execution_options={WRITES: True})
+        g.db_session = opened
     session: Session = g.db_session
     return session
+
+
+def reads_only(view: View) -> View:
+    """Mark a view that only reads although its method is not a safe one (contact decisions)."""
+    view.vrm_reads_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_only() -> bool:
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "vrm_reads_only", False))
