@@ -14,7 +14,7 @@ from vrm.consent.grants import grant_access
 from vrm.db import utcnow
 from vrm.oauth.models import OAuthClient
 from vrm.oauth.pairwise import subject_for
-from vrm.oauth.server import Owner, authorization_server, error_redirect
+from vrm.oauth.server import Owner, authorization_server, error_redirect, malformed_parameter
 from vrm.serving.request_scope import db_session, runtime
 from web import words
 from web.forms import ConfirmForm
@@ -35,6 +35,9 @@ DURATIONS = {
 @login_required  # type: ignore[untyped-decorator]
 def authorize() -> str | Response | tuple[str, int]:
     server = authorization_server(current_app)
+    malformed = malformed_parameter(request.values)
+    if malformed:  # never redirected to: nothing about the request can be trusted
+        return render_template("consent_error.html", detail=malformed), 400
     try:
         grant = server.get_consent_grant(end_user=signed_in())
     except OAuth2Error as error:

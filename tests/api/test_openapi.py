@@ -4,6 +4,7 @@ operation with a real token), and reads as a page."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -106,3 +107,42 @@ def fuzz(operation: schemathesis.APIOperation, token: str) -> Callable[[], None]
         )
 
     return check  # type: ignore[no-any-return]
+
+
+def test_linked_calls_in_any_order_never_answer_500_or_break_their_schema(
+    api_schema: schemathesis.BaseSchema,
+) -> None:
+    """Stateful: schemathesis follows the document's links (customer -> receipts, a recorded interaction ->
+    the history -> its next page), feeding each call what the previous one answered."""
+    links = [
+        (operation.method.upper(), operation.path, name)
+        for result in api_schema.get_all_operations()
+        for operation in [result.ok()]
+        for response in operation.definition.raw["responses"].values()
+        for name in response.get("links", {})
+    ]
+    assert {name for _, _, name in links} == {"CustomersReceipts", "NextPage", "History"}
+
+    calls: list[tuple[str, str, int]] = []
+
+    class Linked(api_schema.as_state_machine()):  # type: ignore[misc]
+        def after_call(self, response: Any, case: schemathesis.Case) -> None:
+            calls.append((case.method, case.path, response.status_code))
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            business_call = case.path in ("/api/v1/contact-decisions", "/api/v1/receipts")
+            return {
+                "headers": {"Authorization": f"Bearer {BUSINESS_TOKEN if business_call else CUSTOMER_TOKEN}"}
+            }
+
+        def validate_response(self, response: object, case: schemathesis.Case, **kwargs: object) -> None:
+            case.validate_response(response, excluded_checks=[positive_data_acceptance])
+
+    Linked.run(
+        settings=settings(
+            max_examples=25, stateful_step_count=6, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )
+    # A receipt list answers 200 only for a customer the business knows: the `sub` the link carried over.
+    assert ("GET", "/api/v1/receipts", 200) in calls, calls
+    assert ("POST", "/api/v1/customer/interactions", 201) in calls

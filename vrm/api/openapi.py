@@ -87,6 +87,7 @@ def build(issuer: str) -> dict[str, Any]:
 
 
 def _operation(
+    operation_id: str,
     summary: str,
     scopes: list[str],
     ok: list[tuple[str, str, str]],
@@ -94,7 +95,9 @@ def _operation(
     body: str | None = None,
     extra: dict[str, Any] | None = None,
     problems: dict[str, str] | None = None,
+    links: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """One operation; `links` (OpenAPI links, by status) say which call a response leads to next."""
     responses: dict[str, Any] = {
         status: {"description": description, "content": {"application/json": {"schema": schema}}}
         for status, description, schema in ok
@@ -104,7 +107,12 @@ def _operation(
             "description": text,
             "content": {"application/problem+json": {"schema": "Problem"}},
         }
-    operation: dict[str, Any] = {"summary": summary, "security": [{"vrm": scopes}], "responses": responses}
+    operation: dict[str, Any] = {
+        "operationId": operation_id,
+        "summary": summary,
+        "security": [{"vrm": scopes}],
+        "responses": responses,
+    }
     for code, text in (problems or {}).items():
         responses[code] = {
             "description": text,
@@ -112,6 +120,8 @@ def _operation(
         }
     if body:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    for status, status_links in (links or {}).items():
+        responses[status]["links"] = status_links
     operation.update(extra or {})
     return operation
 
@@ -134,13 +144,24 @@ def _paths() -> dict[str, dict[str, Any]]:
     return {
         "/api/v1/customer": {
             "get": _operation(
+                "getCustomer",
                 "The customer as they let you see them now",
                 ["profile:read", "contact:read"],
                 [("200", "Only the fields the token's scopes and the customer's choices allow", "Customer")],
+                links={
+                    "200": {
+                        "CustomersReceipts": {
+                            "operationId": "listReceipts",
+                            "parameters": {"customer": "$response.body#/sub"},
+                            "description": "This customer's consent receipts (client credentials)",
+                        }
+                    }
+                },
             )
         },
         "/api/v1/customer/preferences": {
             "get": _operation(
+                "getCustomerPreferences",
                 "What you may do: channels and purposes, quiet hours, caps, preferences",
                 ["preferences:read"],
                 [("200", "The rules that apply to your business now", "CustomerPreferences")],
@@ -149,13 +170,24 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/customer/interactions": {
             "get": _operation(
+                "listInteractions",
                 "Your interactions with the customer, newest first, 50 a page",
                 ["interactions:read"],
                 [("200", "A page of interactions", "InteractionPage")],
+                links={
+                    "200": {
+                        "NextPage": {
+                            "operationId": "listInteractions",
+                            "parameters": {"cursor": "$response.body#/next_cursor"},
+                            "description": "The next page, while `next_cursor` is not null",
+                        }
+                    }
+                },
                 extra={"parameters": [cursor]},
                 problems={"404": "The customer shares no history with you now"},
             ),
             "post": _operation(
+                "recordInteraction",
                 "Record an interaction into the customer's history",
                 ["interactions:write"],
                 [
@@ -168,11 +200,20 @@ def _paths() -> dict[str, dict[str, Any]]:
                 ],
                 body="NewInteraction",
                 extra={"parameters": [key]},
+                links={
+                    "201": {
+                        "History": {
+                            "operationId": "listInteractions",
+                            "description": "The customer's history with you, the new interaction first",
+                        }
+                    }
+                },
                 problems={"409": "The Idempotency-Key was already used for a different request"},
             ),
         },
         "/api/v1/contact-decisions": {
             "post": _operation(
+                "decideContacts",
                 "Ask before contacting customers: up to 10,000 questions, answered in order",
                 [],
                 [
@@ -191,6 +232,7 @@ def _paths() -> dict[str, dict[str, Any]]:
         },
         "/api/v1/receipts": {
             "get": _operation(
+                "listReceipts",
                 "Your copies of a customer's consent receipts, newest first",
                 [],
                 [("200", "Every consent the customer gave you, changed or withdrew, signed", "Receipts")],

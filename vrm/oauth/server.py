@@ -12,7 +12,9 @@ for business-level calls, no implicit and no password grant.
 
 from __future__ import annotations
 
+import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -281,6 +283,32 @@ def install(app: Flask, issuer: str) -> AuthorizationServer:
 def authorization_server(app: Flask) -> AuthorizationServer:
     server: AuthorizationServer = app.extensions[EXTENSION]
     return server
+
+
+# RFC 6749 appendix A: these parameters hold visible ASCII (VSCHAR) only; a redirect URI also leaves out the
+# quote and the backslash, which no URI carries unencoded and which authlib refuses to echo in an error.
+VSCHAR = re.compile(r"[\x20-\x7e]*")
+URI_CHARS = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]*")
+AUTHORIZATION_PARAMETERS = (
+    "response_type",
+    "client_id",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+
+
+def malformed_parameter(values: Mapping[str, str]) -> str | None:
+    """Why an authorization request's parameters cannot be an OAuth request at all, or None."""
+    uri = values.get("redirect_uri")
+    if uri is not None and not URI_CHARS.fullmatch(uri):
+        return "The redirect_uri holds characters no URI may carry."
+    for name in AUTHORIZATION_PARAMETERS:
+        value = values.get(name)
+        if value is not None and not VSCHAR.fullmatch(value):
+            return f"The {name} parameter holds characters an OAuth request may not carry."
+    return None
 
 
 def error_redirect(server: AuthorizationServer, error: OAuth2Error, issuer: str) -> Response:
