@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup bench lint faults clean
+.PHONY: run test setup bench lint faults audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: setup $(NODE_STAMP)
 	$(BIN)/pytest
 	$(BIN)/ruff check vrm web tests bench migrations
 	$(BIN)/mypy
+	$(MAKE) --no-print-directory audit
+
+## audit: static security checks (bandit) and known vulnerabilities in the dependencies (pip-audit)
+audit: $(STAMP)
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive vrm web 2>/dev/null || $(BIN)/bandit --quiet --configfile pyproject.toml --recursive vrm web
+	bash .ci/pip-audit
 
 ## faults: the fault drills alone (killed workers, database restarts, failing webhook receivers, failover)
 faults: setup

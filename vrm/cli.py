@@ -340,7 +340,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     environ = {**os.environ, "VRM_BIND": f"{host}:{port}", "WEB_CONCURRENCY": str(workers)}
     environ["VRM_THREADS"] = str(threads)
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", "python:vrm.serving.gunicorn_config", "vrm.wsgi:app"]
-    os.execve(sys.executable, gunicorn, environ)  # noqa: S606 (our own interpreter, fixed arguments)
+    os.execve(sys.executable, gunicorn, environ)  # noqa: S606 (our own interpreter, fixed arguments)  # nosec B606
 
 
 __all__ = ["KeyRingError", "cli", "main"]

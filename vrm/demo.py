@@ -20,7 +20,7 @@ from vrm.vault.seal import CustomerVault
 
 DEMO_EMAIL = "demo@vrm.example"
 # Development only: `vrm demo` refuses to run in production.
-DEMO_PASSWORD = "demo-vault-password"  # noqa: S105
+DEMO_PASSWORD = "demo-vault-password"  # noqa: S105  # nosec B105
 BUSINESSES = [
     ("northwind-energy", "Northwind Energy", "https://northwind.example"),
     ("contoso-mobile", "Contoso Mobile", "https://contoso.example"),

@@ -16,7 +16,7 @@ from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 
-TOKEN_PREFIX = "vrm_audit_"  # noqa: S105 (a prefix, recognisable in a leaked-secrets scan)
+TOKEN_PREFIX = "vrm_audit_"  # noqa: S105 (a prefix, recognisable in a leaked-secrets scan)  # nosec B105
 MAX_TOKEN = 200
 
 

@@ -139,4 +139,4 @@ def confirm_password(customer: Customer, password: str) -> None:
         ValidationError: the password is not the customer's (`password`).
     """
     if not verify_password(customer.password_hash, password if v.is_text(password) else ""):
-        raise ValidationError({"password": "is not your password"})
+        raise ValidationError({"password": "is not your password"})  # nosec B105

@@ -56,7 +56,7 @@ def check_reset_token(session: Session, *, secret: str, token: str) -> None:
 
 
 def _redeem(session: Session, *, secret: str, token: str) -> Customer:
-    refused = ValidationError({"token": "this reset link is expired, already used or not valid"})
+    refused = ValidationError({"token": "this reset link is expired, already used or not valid"})  # nosec B105
     try:
         claims = _serializer(secret).loads(token, max_age=LIFETIME_SECONDS)
         customer = session.get(Customer, uuid.UUID(claims["customer"]))

@@ -175,7 +175,7 @@ def _counting(dialect: str) -> Executable:
         )
     # Built from this module's constants only; every value is a bound parameter.
     statement = (
-        f"SELECT s.subject, i.channel, {sums} FROM {source} CROSS JOIN interactions AS i "  # noqa: S608
+        f"SELECT s.subject, i.channel, {sums} FROM {source} CROSS JOIN interactions AS i "  # noqa: S608  # nosec B608
         f"WHERE {asked} AND s.business_id = :business_id AND i.customer_id = s.customer_id "
         "AND i.business_id = s.business_id AND i.direction = 'outbound' "
         f"AND i.occurred_at >= :{month} GROUP BY s.subject, i.channel"
