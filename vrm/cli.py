@@ -310,8 +310,16 @@ def businesses_create(name: str, display_name: str | None, website: str | None) 
 
 
 @cli.command()
-def demo() -> None:
-    """Load demo businesses and a demo customer (once; development only)."""
+@click.option(
+    "--customers",
+    type=click.IntRange(1, 100_000_000),
+    help="Grow the population to this many customers, each with a consent, a history and its log events.",
+)
+@click.option(
+    "--interactions", default=10, show_default=True, type=click.IntRange(0, 1000), help="With --customers."
+)
+def demo(customers: int | None, interactions: int) -> None:
+    """Load demo businesses and a demo customer (once; development only); with --customers, a population."""
     from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 
     runtime = _runtime()
@@ -321,6 +329,24 @@ def demo() -> None:
         loaded = load_demo(session, keyring=runtime.keyring)
     click.echo("demo data loaded" if loaded else "demo data already loaded")
     click.echo(f"demo customer login: {DEMO_EMAIL} / {DEMO_PASSWORD}")
+    if customers is not None:
+        _populate(runtime, customers, interactions)
+
+
+def _populate(runtime: Runtime, customers: int, interactions: int) -> None:
+    from vrm.population import customer_count, populate
+
+    with runtime.sessions() as session:
+        missing = max(0, customers - customer_count(session))
+    with click.progressbar(length=missing, label="customers", file=sys.stderr) as bar:
+        added = populate(
+            runtime.sessions,
+            keyring=runtime.keyring,
+            customers=customers,
+            interactions=interactions,
+            progress=bar.update,
+        )
+    click.echo(f"{added} customers added, each with {interactions} interactions and their log events")
 
 
 @cli.command()

@@ -38,24 +38,38 @@ def create_customer(
     index = _email_index(keyring, address)
     if session.scalar(select(Customer.id).where(Customer.email_index == index)) is not None:
         raise Conflict("an account with this email already exists")
-    customer = Customer(
-        id=uuid.uuid4(),
-        email_index=index,
-        password_hash=hash_password(password) if password is not None else None,
-    )
     try:
         # A concurrent sign-up with the same email loses at the unique index: answer it as a conflict.
         with session.begin_nested():
-            vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
-            vault.seal_into(customer, email=address)
-            session.add(customer)
+            customer, _ = open_account(
+                session,
+                keyring=keyring,
+                email=address,
+                password_hash=hash_password(password) if password is not None else None,
+            )
             session.flush()
     except DatabaseIntegrityError:
         raise Conflict("an account with this email already exists") from None
-    create_profile(session, vault=vault, email=address)
-    create_preferences(session, vault=vault)
-    session.flush()
     return customer
+
+
+def open_account(
+    session: Session, *, keyring: KeyRing, email: str, password_hash: str | None
+) -> tuple[Customer, CustomerVault]:
+    """Add an account for a checked, normalised, unused email: its row, data key, profile and preferences.
+
+    Only added to the session, for the caller to flush: create_customer one at a time, with its checks;
+    vrm.population many at once.
+    """
+    customer = Customer(
+        id=uuid.uuid4(), email_index=_email_index(keyring, email), password_hash=password_hash
+    )
+    vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
+    vault.seal_into(customer, email=email)
+    session.add(customer)
+    create_profile(session, vault=vault, email=email)
+    create_preferences(session, vault=vault)
+    return customer, vault
 
 
 def find_customer(session: Session, *, keyring: KeyRing, email: str) -> Customer | None:

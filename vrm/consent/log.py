@@ -18,7 +18,8 @@ import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -64,28 +65,62 @@ def append(
     Raises:
         ValueError: the actors or details hold a value canonical JSON cannot carry.
     """
+    batch: _Batch | None = session.info.get(_BATCH)
+    last = batch.last if batch is not None and batch.last is not None else _last(session)
+    seq = 0 if last is None else last.seq + 1
+    at = utcnow()
+    event = encode_event(seq, at, kind, actors, details, None if last is None else last.event)
+    row = {
+        "seq": seq,
+        "type": kind,
+        "at": at,
+        "business_id": business_id,
+        "customer": actors.get("customer") or details.get("customer"),
+        "event": event,
+        "leaf_hash": merkle.leaf_hash(event),
+    }
+    count_appended(session, kind)
+    if batch is None:
+        session.connection().execute(INSERT, row)
+        return Appended(seq, event)
+    batch.rows.append(row)
+    batch.last = Appended(seq, event)
+    return batch.last
+
+
+@dataclass
+class _Batch:
+    last: Appended | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+_BATCH = "vrm_log_batch"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """Within the block, this session's appends chain in memory and are written by one INSERT at its end.
+
+    For bulk loads (`vrm demo --customers`): the log is locked at the first append, as usual, and the
+    events are the same bytes one-by-one appends would write. Nothing is written if the block raises.
+    """
+    batch = session.info[_BATCH] = _Batch()
+    try:
+        yield
+        if batch.rows:
+            session.connection().execute(INSERT, batch.rows)
+    finally:
+        session.info.pop(_BATCH, None)
+
+
+def _last(session: Session) -> Appended | None:
+    """The log's last event, read under the append lock (held until the transaction ends)."""
     # Through the session's connection (same transaction): plain statements, no ORM unit of work.
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": APPEND_LOCK})
     last = connection.execute(LAST).first()
-    seq = 0 if last is None else last.seq + 1
-    at = utcnow()
-    event = encode_event(seq, at, kind, actors, details, None if last is None else last.event)
-    connection.execute(
-        INSERT,
-        {
-            "seq": seq,
-            "type": kind,
-            "at": at,
-            "business_id": business_id,
-            "customer": actors.get("customer") or details.get("customer"),
-            "event": event,
-            "leaf_hash": merkle.leaf_hash(event),
-        },
-    )
-    count_appended(session, kind)
-    return Appended(seq, event)
+    return None if last is None else Appended(last.seq, last.event)
 
 
 def encode_event(

@@ -24,8 +24,7 @@ def subject_for(session: Session, *, keyring: KeyRing, business_id: uuid.UUID, c
     )
     if existing is not None:
         return existing
-    mac = hmac.new(keyring.pairwise_key, business_id.bytes + customer_id.bytes, hashlib.sha256).digest()
-    subject = base64.urlsafe_b64encode(mac[:24]).decode()  # 192 bits, 32 characters
+    subject = pairwise_subject(keyring, business_id, customer_id)
     try:
         with session.begin_nested():  # two first uses at once: the second finds the first's row
             session.add(
@@ -36,3 +35,10 @@ def subject_for(session: Session, *, keyring: KeyRing, business_id: uuid.UUID, c
     except DatabaseIntegrityError:
         pass
     return subject
+
+
+def pairwise_subject(keyring: KeyRing, business_id: uuid.UUID, customer_id: uuid.UUID) -> str:
+    """The pairwise id (OpenID Connect's pairwise `sub`): the same for a business and customer, unlinkable
+    across businesses without the ring's pairwise key."""
+    mac = hmac.new(keyring.pairwise_key, business_id.bytes + customer_id.bytes, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac[:24]).decode()  # 192 bits, 32 characters

@@ -73,11 +73,11 @@ class Preferences:
 
 
 def create_preferences(session: Session, *, vault: CustomerVault) -> Preferences:
+    """Start a customer's preferences at the defaults (added, for the caller to flush)."""
     row = PreferencesRow(id=uuid.uuid4(), customer_id=vault.customer_id)
     preferences = Preferences.defaults()
     vault.seal_into(row, **asdict(preferences))
     session.add(row)
-    session.flush()
     return preferences
 
 

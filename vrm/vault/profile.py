@@ -40,12 +40,11 @@ class Profile:
 
 
 def create_profile(session: Session, *, vault: CustomerVault, email: str) -> Profile:
-    """Start a customer's profile with their sign-up email as the primary one."""
+    """Start a customer's profile with their sign-up email as primary (added, for the caller to flush)."""
     row = ProfileRow(id=uuid.uuid4(), customer_id=vault.customer_id)
     profile = Profile(emails=[{"address": email, "label": "", "primary": True}])
     vault.seal_into(row, emails=profile.emails)
     session.add(row)
-    session.flush()
     return profile
 
 
