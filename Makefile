@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup bench lint faults audit clean
+.PHONY: run test setup bench bench-scale lint faults audit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ faults: setup
 bench: $(STAMP)
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || echo "wrk is not installable here: the API load benchmark will say it skipped"
 	$(BIN)/python -m bench
+
+## bench-scale: grow a PostgreSQL population to 10k, 100k and 1M customers; latency and query plans at each (about an hour)
+bench-scale: $(STAMP)
+	$(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) node_modules instance .pytest_cache .mypy_cache .ruff_cache .hypothesis
