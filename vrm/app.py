@@ -46,6 +46,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
+        # __Host-: browsers accept it only over https, from this host, for the whole site (no Domain).
+        SESSION_COOKIE_NAME="__Host-vrm-session" if settings.is_production else "session",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     if settings.proxies:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -41,6 +41,14 @@ def install(app: Flask, limiter: Limiter) -> None:
     def check_csrf() -> None:
         if not is_json_path(request.path):
             csrf.protect()
+
+    @app.after_request
+    def no_cached_pages(response: Response) -> Response:
+        # Pages show personal data: no copy in the browser's or a proxy's cache, nor back after sign-out.
+        # Static files and the JSON front set their own.
+        if not is_json_path(request.path) and not request.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
 
     limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
     limiter.limit(AUTH_LIMIT, methods=["POST"])(portal)

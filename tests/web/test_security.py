@@ -165,3 +165,44 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(
     assert attempt("203.0.113.7") == 429
     assert attempt("198.51.100.3") == 200  # another client behind the same proxy is not held back
     app.extensions["vrm"].engine.dispose()
+
+
+def test_production_cookies_and_pages_are_locked_down(database: Database, tmp_path: Path) -> None:
+    KeyRing.generate("production").save(tmp_path / "keyring.json")
+    settings = Settings.from_env(
+        {
+            "VRM_ENV": "production",
+            "VRM_INSTANCE_DIR": str(tmp_path),
+            "VRM_DATABASE_URL": database.url,
+            "VRM_SECRET_KEY": "s" * 48,
+            "VRM_KEYRING_FILE": str(tmp_path / "keyring.json"),
+            "VRM_ISSUER": "https://vault.example.com",
+        }
+    )
+    app = create_app(settings)
+    try:
+        browser = app.test_client()
+        page = browser.get("/signin", base_url="https://vault.example.com")
+        cookie = page.headers["Set-Cookie"]
+        assert cookie.startswith("__Host-vrm-session=") and "Domain" not in cookie
+        assert {"Secure", "HttpOnly", "Path=/", "SameSite=Lax"} <= {
+            part.strip() for part in cookie.split(";")
+        }
+        assert page.headers["Cache-Control"] == "no-store"  # no copy of a page in any cache
+        assert page.headers["Strict-Transport-Security"].startswith("max-age=63072000")
+        assert (
+            browser.get("/static/site.css", base_url="https://vault.example.com").headers.get("Cache-Control")
+            != "no-store"
+        )
+    finally:
+        app.extensions["vrm"].engine.dispose()
+
+
+def test_passwords_longer_than_128_characters_are_refused(app: Flask) -> None:
+    longest = "p" * 128
+    assert sign_up(app.test_client(), "long.enough@example.org", password=longest).status_code == 302
+    refused = sign_up(app.test_client(), "too.long@example.org", password=longest + "p")
+    # The form again with the field's error (a sign-up that worked redirects).
+    assert refused.status_code == 200 and "Use at least 12 characters (and at most 128)." in refused.get_data(
+        as_text=True
+    )

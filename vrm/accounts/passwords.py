@@ -7,7 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from vrm import validation as v
 
-MIN_LENGTH, MAX_LENGTH = 12, 1024  # OWASP ASVS 2.1.1 and 2.1.2
+MIN_LENGTH, MAX_LENGTH = 12, 128  # OWASP ASVS 2.1.1 and 2.1.2 (at least 64 allowed, more than 128 refused)
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so both paths cost the same time.
 _DUMMY_HASH = _hasher.hash("an account that does not exist")

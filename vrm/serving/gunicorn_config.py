@@ -29,7 +29,8 @@ def _count(name: str, default: int, highest: int) -> int:
 
 # prometheus_client picks its multi-process mode when it is first imported. That must happen in the workers,
 # after this is set: nothing the master imports here may import it.
-os.environ.setdefault(MULTIPROCESS_DIR, tempfile.mkdtemp(prefix="vrm-metrics-"))
+if not os.environ.get(MULTIPROCESS_DIR):
+    os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="vrm-metrics-")
 
 bind = os.environ.get("VRM_BIND", "0.0.0.0:8000")
 workers = _count("WEB_CONCURRENCY", 2, 64)
