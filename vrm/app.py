@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -82,9 +82,12 @@ def _answer_errors(app: Flask) -> None:
             log.error("request failed: %s", error.code, exc_info=error)
         return problems.from_domain(error) if is_json_path(request.path) else error_page(error.status, error)
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> Response | tuple[str, int]:
-        # The database is down, restarting or busy: a clean, retryable answer, never a 500.
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError) -> Response | tuple[str, int]:
+        # The database is down, restarting or busy, or dropped the connection mid-request: a clean,
+        # retryable answer, never a 500. Any other database error is a bug, answered as one.
+        if not (isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated):
+            return unexpected(error)
         log.warning("database unavailable: %s", type(error.orig).__name__)
         answer = (
             problems.problem(503, "Service Unavailable", "the database is busy or unreachable; retry shortly")
@@ -97,6 +100,11 @@ def _answer_errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response | tuple[str, int]:
+        # A failure after the view (the commit in an after_request hook) reaches Flask's 500 path, not
+        # the handlers above: a lost database is still answered as unavailable.
+        cause = getattr(error, "original_exception", None)
+        if isinstance(cause, DBAPIError):
+            return database_unavailable(cause)
         return problems.from_http(error) if is_json_path(request.path) else http_error_page(error)
 
     @app.errorhandler(Exception)
