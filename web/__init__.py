@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import hashlib
+import hmac
+
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -29,6 +32,8 @@ from web.views import pages
 AUTH_LIMIT = "10 per minute;100 per hour"
 # Codes per account, whichever addresses they come from: a password thief cannot spread guesses out.
 CODE_LIMIT = "5 per minute;30 per hour"
+# Password attempts per account, whichever addresses they come from (ASVS 2.2.1: at most 100 an hour).
+ACCOUNT_LIMIT = "100 per hour"
 
 
 def install(app: Flask, limiter: Limiter) -> None:
@@ -74,10 +79,20 @@ def install(app: Flask, limiter: Limiter) -> None:
     app.view_functions["audit.signin"] = limiter.limit(AUTH_LIMIT, methods=["POST"], scope="audit-sign-in")(  # type: ignore[assignment]
         app.view_functions["audit.signin"]
     )
-    # A second, per-account limit on the code step (Flask-Limiter wraps the view to key it by account).
+    # Per-account limits on the password step (keyed by the address typed) and on the code step
+    # (keyed by the account whose password was right); Flask-Limiter wraps each view.
+    app.view_functions["auth.signin"] = limiter.limit(  # type: ignore[assignment]
+        ACCOUNT_LIMIT, key_func=_account_limit_key, methods=["POST"], scope="sign-in-account"
+    )(app.view_functions["auth.signin"])
     app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]
         CODE_LIMIT, key_func=_code_limit_key, methods=["POST"], scope="sign-in-code"
     )(app.view_functions["auth.signin_code"])
+
+
+def _account_limit_key() -> str:
+    """The account a sign-in names, as a keyed hash: the limiter's store never holds an email address."""
+    email = str(request.form.get("email", "")).strip().lower()
+    return hmac.new(current_app.secret_key.encode(), email.encode(), hashlib.sha256).hexdigest()  # type: ignore[union-attr]
 
 
 def _code_limit_key() -> str:

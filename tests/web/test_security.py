@@ -206,3 +206,20 @@ def test_passwords_longer_than_128_characters_are_refused(app: Flask) -> None:
     assert refused.status_code == 200 and "Use at least 12 characters (and at most 128)." in refused.get_data(
         as_text=True
     )
+
+
+@pytest.mark.slow
+def test_password_guesses_on_one_account_are_limited_whatever_the_addresses(app: Flask) -> None:
+    """ASVS 2.2.1: at most 100 attempts an hour on one account, even spread over as many addresses."""
+    sign_up(app.test_client(), "guessed@example.org")
+    attacker = app.test_client()
+    token = csrf_token(attacker, "/signin")
+
+    def guess(email: str, address: str):  # type: ignore[no-untyped-def]
+        form = {"email": email, "password": "not the password", "csrf_token": token}
+        return attacker.post("/signin", data=form, environ_base={"REMOTE_ADDR": address})
+
+    answers = [guess("Guessed@example.org ", f"10.1.{n // 200}.{n % 200}") for n in range(100)]
+    assert {answer.status_code for answer in answers} == {200}  # refused as wrong, each from its own address
+    assert guess("guessed@example.org", "10.9.9.9").status_code == 429  # the 101st, from a fresh address
+    assert guess("someone.else@example.org", "10.9.9.10").status_code == 200  # other accounts are not held
