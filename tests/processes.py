@@ -46,6 +46,12 @@ class Node:
     log: IO[str]  # stderr goes to a file: a pipe nobody reads would fill up and stall the node
     stderr: str = field(default="")
 
+    def errors(self) -> list[str]:
+        """The node's log lines at level ERROR so far (an exception it answered 500 is one)."""
+        self.log.flush()
+        self.log.seek(0)
+        return [line for line in self.log.read().splitlines() if '"level": "ERROR"' in line]
+
     def workers(self) -> list[int]:
         """The pids of gunicorn's workers (children of the master, which `vrm serve` became)."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()

@@ -117,7 +117,10 @@ def test_a_database_restart_answers_503_then_recovers_without_losing_a_write(
                 f"{len(writers.unanswered)} retried afterwards"
             )
             assert len(writers.acknowledged) > acknowledged_while_down  # writing again, unaided
-            assert writers.statuses[503] > 0 and set(writers.statuses) <= {201, 503}, writers.statuses
+            assert writers.statuses[503] > 0 and set(writers.statuses) <= {201, 503}, (
+                writers.statuses,
+                served.errors(),
+            )
             assert all(value is not None and value.isdigit() for value in writers.retry_after)
             retries_are_safe(writers)
         assert_nothing_lost_or_half_written(database, writers)
