@@ -45,6 +45,7 @@ from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
 from vrm.oauth.clients import create_client
 from vrm.oauth.models import Relationship
 from vrm.oauth.tokens import issue_tokens
+from vrm.population import SCOPES as POPULATION_SCOPES
 from vrm.population import populate
 
 DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/vrm_load"
@@ -82,7 +83,7 @@ def run(customers: int = 10_000, seconds: int = 20) -> list[str]:
         print(f"load mix: preparing {customers:,} customers on PostgreSQL", file=sys.stderr, flush=True)
         world = prepare(Path(folder), customers)
         scripts = Path(folder)
-        vault = serve(env, "vrm.wsgi:app")
+        vault = serve(env, "vrm.wsgi:app", log=Path(folder) / "vault.log")
         try:
             cookie = sign_in(vault.base)
             kinds = mix(world, cookie, scripts)
@@ -91,13 +92,28 @@ def run(customers: int = 10_000, seconds: int = 20) -> list[str]:
                 vault_results = drive(vault.base, kinds, seconds)
         finally:
             vault.stop()
+        refusals = refused_by_route(Path(folder) / "vault.log")
         bare = serve({**env, "BENCH_CUSTOMER_ID": world["customer_id"]}, "bench.bare_wsgi:app")
         try:
             bare_kinds = [Kind(k.name, k.connections, bare_script(scripts)) for k in kinds]
             bare_results = drive(bare.base, bare_kinds, seconds)
         finally:
             bare.stop()
-    return report(kinds, vault_results, bare_results, peak.megabytes, customers, seconds)
+    return [*report(kinds, vault_results, bare_results, peak.megabytes, customers, seconds), *refusals]
+
+
+def refused_by_route(log: Path) -> list[str]:
+    """Every answer of 400 or more in the app's own access log, counted by route and status."""
+    counts: dict[tuple[str, int], int] = {}
+    for line in log.read_text().splitlines():
+        if '"vrm.access"' in line:
+            entry = json.loads(line)
+            if entry["status"] >= 400:
+                key = (f"{entry['method']} {entry['route']}", entry["status"])
+                counts[key] = counts.get(key, 0) + 1
+    return [
+        f"  answered {status} to {route}: {count} times" for (route, status), count in sorted(counts.items())
+    ]
 
 
 def recreate_database(url: str) -> None:
@@ -125,7 +141,7 @@ def environment(folder: Path) -> dict[str, str]:
 
 
 def prepare(folder: Path, customers: int) -> dict[str, object]:
-    """A population, tokens for 200 of its customers, each business's own token, an auditor."""
+    """A population, tokens for 200 of its customers, a business's own token, auditors."""
     ring = KeyRing.generate("development")
     ring.save(folder / "keyring.json")
     engine = make_engine(DATABASE)
@@ -142,7 +158,8 @@ def prepare(folder: Path, customers: int) -> dict[str, object]:
             for business in session.scalars(select(Business.id))
         }
         tokens = []
-        for grant in session.scalars(select(Grant).where(Grant.withdrawn_at.is_(None)).limit(200)):
+        # The population's own consents (the demo customer's are narrower: its reads would be refused).
+        for grant in session.scalars(select(Grant).where(Grant.scopes == POPULATION_SCOPES).limit(200)):
             token = f"load-{uuid.uuid4().hex}"
             issue_tokens(
                 session,
@@ -161,7 +178,8 @@ def prepare(folder: Path, customers: int) -> dict[str, object]:
                 select(Relationship.subject).where(Relationship.business_id == business).limit(1000)
             )
         )
-        _, auditor = create_auditor(session, name="load-audit")
+        # Several auditors: each may make 600 calls a minute to the log API, more than one generator asks.
+        auditors = [create_auditor(session, name=f"load-audit-{n}")[1] for n in range(8)]
         customer_id = str(session.scalars(select(Grant.customer_id).limit(1)).one())
         log_size = session.scalar(text("SELECT count(*) FROM consent_log")) or 1
     engine.dispose()
@@ -169,7 +187,7 @@ def prepare(folder: Path, customers: int) -> dict[str, object]:
         "tokens": tokens,
         "business_token": business_token,
         "subjects": subjects,
-        "auditor": auditor,
+        "auditors": auditors,
         "customer_id": customer_id,
         "log_size": log_size,
     }
@@ -185,7 +203,7 @@ class Server:
         self.process.wait(60)
 
 
-def serve(env: dict[str, str], application: str) -> Server:
+def serve(env: dict[str, str], application: str, log: Path | None = None) -> Server:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -193,7 +211,8 @@ def serve(env: dict[str, str], application: str) -> Server:
         [sys.executable, "-m", "gunicorn", "-c", "python:vrm.serving.gunicorn_config", application],
         env={**env, "VRM_BIND": f"127.0.0.1:{port}"},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,  # one JSON line a request: not what this measures
+        # The app's JSON log (one line a request), read afterwards for what went wrong, if anything.
+        stderr=log.open("w") if log is not None else subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -233,6 +252,7 @@ def script(folder: Path, name: str, body: str) -> str:
 
 def mix(world: dict[str, object], cookie: str, folder: Path) -> list[Kind]:
     tokens = lua_list(world["tokens"])  # type: ignore[arg-type]
+    auditors = lua_list(world["auditors"])  # type: ignore[arg-type]
     questions = json.dumps(
         {
             "items": [
@@ -329,10 +349,11 @@ end
                 folder,
                 "audit",
                 f"""
+local auditors = {auditors}
 request = function()
   local start = math.random({max(1, int(str(world["log_size"])) - 60)})
   return wrk.format("GET", "/api/v1/log/entries?start=" .. start .. "&end=" .. (start + 50),
-    {{Authorization = "Bearer {world["auditor"]}"}})
+    {{Authorization = "Bearer " .. auditors[math.random(#auditors)]}})
 end
 """,
             ),
