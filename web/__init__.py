@@ -82,10 +82,14 @@ def install(app: Flask, limiter: Limiter) -> None:
     # Per-account limits on the password step (keyed by the address typed) and on the code step
     # (keyed by the account whose password was right); Flask-Limiter wraps each view.
     app.view_functions["auth.signin"] = limiter.limit(  # type: ignore[assignment]
-        ACCOUNT_LIMIT, key_func=_account_limit_key, methods=["POST"], scope="sign-in-account"
+        ACCOUNT_LIMIT,
+        key_func=_account_limit_key,
+        methods=["POST"],
+        scope="sign-in-account",
+        override_defaults=False,  # in addition to the per-address limit of the blueprint, not instead
     )(app.view_functions["auth.signin"])
     app.view_functions["auth.signin_code"] = limiter.limit(  # type: ignore[assignment]
-        CODE_LIMIT, key_func=_code_limit_key, methods=["POST"], scope="sign-in-code"
+        CODE_LIMIT, key_func=_code_limit_key, methods=["POST"], scope="sign-in-code", override_defaults=False
     )(app.view_functions["auth.signin_code"])
 
 
