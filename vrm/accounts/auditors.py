@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.accounts.businesses import HANDLE
 from vrm.accounts.models import Auditor, AuditorSession
-from vrm.accounts.sessions import still_alive
+from vrm.accounts.sessions import end_session_row, live_session_row, new_session_row
 from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
@@ -68,31 +68,20 @@ def start_auditor_session(session: Session, *, token: object) -> str:
     auditor = auditor_for_token(session, token)
     if auditor is None:
         raise AuthenticationFailed("that is not a live auditor's token")
-    secret, now = secrets.token_urlsafe(32), utcnow()
-    session.add(
-        AuditorSession(
-            id=uuid.uuid4(),
-            auditor_id=auditor.id,
-            token_hash=secret_digest(secret),
-            created_at=now,
-            last_seen_at=now,
-        )
-    )
+    row, secret = new_session_row(AuditorSession, auditor_id=auditor.id)
+    session.add(row)
     session.flush()
     return secret
 
 
 def resume_auditor_session(session: Session, *, token: object) -> Auditor | None:
     """The live auditor a workspace session belongs to; an idle, old or revoked one ends."""
-    if not v.is_text(token) or not token:
-        return None
-    row = session.scalar(select(AuditorSession).where(AuditorSession.token_hash == secret_digest(str(token))))
-    if row is None or not still_alive(session, row):
+    row = live_session_row(session, AuditorSession, token)
+    if row is None:
         return None
     auditor = session.get(Auditor, row.auditor_id)
     return auditor if auditor is not None and auditor.revoked_at is None else None
 
 
 def end_auditor_session(session: Session, *, token: object) -> None:
-    if v.is_text(token) and token:
-        session.execute(delete(AuditorSession).where(AuditorSession.token_hash == secret_digest(str(token))))
+    end_session_row(session, AuditorSession, token)

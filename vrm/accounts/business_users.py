@@ -6,7 +6,6 @@ Their email is kept only as a blind index (for signing in); their sessions follo
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 from sqlalchemy import select
@@ -17,10 +16,8 @@ from vrm import validation as v
 from vrm.accounts.businesses import create_business
 from vrm.accounts.models import Business, BusinessSession, BusinessUser
 from vrm.accounts.passwords import check_password_rules, hash_password, verify_password
-from vrm.accounts.sessions import still_alive
-from vrm.crypto.derive import secret_digest
+from vrm.accounts.sessions import end_session_row, live_session_row, new_session_row
 from vrm.crypto.keyring import KeyRing
-from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict
 
 # Blind indexes of business users are namespaced, so one person may be a customer and a business user.
@@ -83,29 +80,16 @@ def authenticate_business_user(
 
 
 def start_business_session(session: Session, *, user: BusinessUser) -> str:
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    session.add(
-        BusinessSession(
-            id=uuid.uuid4(),
-            business_user_id=user.id,
-            token_hash=secret_digest(token),
-            created_at=now,
-            last_seen_at=now,
-        )
-    )
+    row, token = new_session_row(BusinessSession, business_user_id=user.id)
+    session.add(row)
     session.flush()
     return token
 
 
 def resume_business_session(session: Session, *, token: object) -> tuple[BusinessUser, Business] | None:
     """The user and business a live session token belongs to; an idle or old session is ended."""
-    if not v.is_text(token) or not token:
-        return None
-    row = session.scalar(
-        select(BusinessSession).where(BusinessSession.token_hash == secret_digest(str(token)))
-    )
-    if row is None or not still_alive(session, row):
+    row = live_session_row(session, BusinessSession, token)
+    if row is None:
         return None
     user = session.get(BusinessUser, row.business_user_id)
     assert user is not None  # sessions cascade with their user
@@ -115,13 +99,7 @@ def resume_business_session(session: Session, *, token: object) -> tuple[Busines
 
 
 def end_business_session(session: Session, *, token: object) -> None:
-    if v.is_text(token) and token:
-        row = session.scalar(
-            select(BusinessSession).where(BusinessSession.token_hash == secret_digest(str(token)))
-        )
-        if row is not None:
-            session.delete(row)
-            session.flush()
+    end_session_row(session, BusinessSession, token)
 
 
 def _index(keyring: KeyRing, email: str) -> bytes:

@@ -6,13 +6,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
-from vrm.accounts.models import WebSession
+from vrm.accounts.models import AuditorSession, BusinessSession, WebSession
 from vrm.crypto.derive import secret_digest
 from vrm.db import utcnow
 from vrm.errors import NotFound
@@ -32,19 +32,41 @@ class SessionInfo:
     last_seen_at: datetime
 
 
+# The session rows of customers, business users and auditors: each holds only its token's digest.
+Row = TypeVar("Row", WebSession, BusinessSession, AuditorSession)
+
+
+def new_session_row(row_type: type[Row], **owner: uuid.UUID) -> tuple[Row, str]:
+    """A session row for this owner, not yet added, and its secret token."""
+    token, now = secrets.token_urlsafe(32), utcnow()
+    row = row_type(
+        id=uuid.uuid4(), token_hash=secret_digest(token), created_at=now, last_seen_at=now, **owner
+    )
+    return row, token
+
+
+def live_session_row(session: Session, row_type: type[Row], token: object) -> Row | None:
+    """The live session row a token belongs to, ended if it has idled or lived too long.
+
+    Looked up by the token's digest: the token itself is never stored, so a database leak signs no one in.
+    """
+    if not v.is_text(token) or not token:
+        return None
+    row = session.scalar(select(row_type).where(row_type.token_hash == secret_digest(str(token))))
+    return row if row is not None and still_alive(session, row) else None
+
+
+def end_session_row(session: Session, row_type: type[Row], token: object) -> None:
+    """End the session a token belongs to, if any."""
+    if v.is_text(token) and token:
+        session.execute(delete(row_type).where(row_type.token_hash == secret_digest(str(token))))
+
+
 def start_session(
     session: Session, *, vault: CustomerVault, user_agent: str | None
 ) -> tuple[WebSession, str]:
     """Open a session for a customer who just proved who they are; return it and its secret token."""
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
-    row = WebSession(
-        id=uuid.uuid4(),
-        customer_id=vault.customer_id,
-        token_hash=secret_digest(token),
-        created_at=now,
-        last_seen_at=now,
-    )
+    row, token = new_session_row(WebSession, customer_id=vault.customer_id)
     agent = user_agent[:MAX_USER_AGENT] if user_agent is not None and v.is_text(user_agent) else None
     vault.seal_into(row, user_agent=agent)
     session.add(row)
@@ -54,11 +76,7 @@ def start_session(
 
 def resume_session(session: Session, *, token: str) -> WebSession | None:
     """Return the live session a token belongs to, ending it if it has idled or lived too long."""
-    if not v.is_text(token) or not token:
-        return None
-    # Looked up by the token's hash: the token itself is never stored, so a database leak signs no one in.
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == secret_digest(token)))
-    return row if row is not None and still_alive(session, row) else None
+    return live_session_row(session, WebSession, token)
 
 
 class Timed(Protocol):
