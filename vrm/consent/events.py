@@ -53,52 +53,32 @@ def log_id(keyring: KeyRing, customer_id: uuid.UUID) -> str:
 
 def consent_granted(session: Session, *, keyring: KeyRing, grant: Grant, client_id: str | None) -> Appended:
     """The customer let a business (through one of its clients, when asked over OAuth) see categories."""
-    actors = {"customer": log_id(keyring, grant.customer_id), "business": str(grant.business_id)}
-    if client_id is not None:
-        actors["client"] = client_id
     details = {
         **_terms(grant),
         "purpose": grant.purpose,
         "requested_scopes": sorted(grant.requested_scopes.split()),
         "granted_at": timestamp(grant.granted_at),
     }
-    return append(session, kind=GRANTED, actors=actors, details=details, business_id=grant.business_id)
+    client = {"client": client_id} if client_id is not None else {}
+    return _of_grant(session, keyring, grant, GRANTED, details, **client)
 
 
 def consent_changed(session: Session, *, keyring: KeyRing, grant: Grant) -> Appended:
     """The customer narrowed what a grant covers, or ended it sooner."""
-    return append(
-        session,
-        kind=CHANGED,
-        actors=_customer(keyring, grant),
-        details=_terms(grant),
-        business_id=grant.business_id,
-    )
+    return _of_grant(session, keyring, grant, CHANGED, _terms(grant))
 
 
 def consent_withdrawn(session: Session, *, keyring: KeyRing, grant: Grant, reason: str) -> Appended:
     """A grant ended before its time: `withdrawn` by the customer, or `replaced` by a newer consent."""
     assert grant.withdrawn_at is not None
     details = {"grant": str(grant.id), "reason": reason, "withdrawn_at": timestamp(grant.withdrawn_at)}
-    return append(
-        session,
-        kind=WITHDRAWN,
-        actors=_customer(keyring, grant),
-        details=details,
-        business_id=grant.business_id,
-    )
+    return _of_grant(session, keyring, grant, WITHDRAWN, details)
 
 
 def consent_expired(session: Session, *, keyring: KeyRing, grant: Grant) -> Appended:
     """A grant ran to its end (recorded by the sweep after the moment, `record_expirations`)."""
     details = {"grant": str(grant.id), "expires_at": timestamp(grant.expires_at)}
-    return append(
-        session,
-        kind=EXPIRED,
-        actors=_customer(keyring, grant),
-        details=details,
-        business_id=grant.business_id,
-    )
+    return _of_grant(session, keyring, grant, EXPIRED, details)
 
 
 def data_read(
@@ -223,8 +203,21 @@ def key_retired(session: Session, *, key_id: int) -> Appended:
     return append(session, kind=KEY_RETIRED, actors={"operator": "vrm keys retire"}, details={"key": key_id})
 
 
-def _customer(keyring: KeyRing, grant: Grant) -> dict[str, str]:
-    return {"customer": log_id(keyring, grant.customer_id), "business": str(grant.business_id)}
+def _of_grant(
+    session: Session,
+    keyring: KeyRing,
+    grant: Grant,
+    kind: str,
+    details: Mapping[str, Any],
+    **more_actors: str,
+) -> Appended:
+    """An event about a consent: its customer (by log pseudonym) and business are the actors."""
+    actors = {
+        "customer": log_id(keyring, grant.customer_id),
+        "business": str(grant.business_id),
+        **more_actors,
+    }
+    return append(session, kind=kind, actors=actors, details=details, business_id=grant.business_id)
 
 
 def _terms(grant: Grant) -> dict[str, Any]:
