@@ -121,6 +121,22 @@ def keyring() -> KeyRing:
     return KeyRing.generate("development")
 
 
+def production_settings(database_url: str, folder: Path, **extra: str) -> Settings:
+    """Settings as production demands them, with a production key ring of the test's own in `folder`."""
+    KeyRing.generate("production").save(folder / "keyring.json")
+    return Settings.from_env(
+        {
+            "VRM_ENV": "production",
+            "VRM_INSTANCE_DIR": str(folder),
+            "VRM_DATABASE_URL": database_url,
+            "VRM_SECRET_KEY": "s" * 48,
+            "VRM_KEYRING_FILE": str(folder / "keyring.json"),
+            "VRM_ISSUER": "https://vault.example.com",
+            **extra,
+        }
+    )
+
+
 @pytest.fixture
 def app(database: Database, tmp_path: Path) -> Iterator[Flask]:
     KeyRing.generate("development").save(tmp_path / "keyring.json")

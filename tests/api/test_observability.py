@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests import factories
-from tests.conftest import Database
+from tests.conftest import Database, production_settings
+from tests.metrics import samples
 from vrm.app import create_app
 from vrm.config import Settings
 from vrm.consent import log as consent_log
@@ -48,12 +48,7 @@ def scrape(client: FlaskClient) -> str:
 
 def total(client: FlaskClient, name: str, **labels: str) -> float:
     """The sum of the samples called `name` that carry these labels (0 when none was counted yet)."""
-    return sum(
-        found.value
-        for family in text_string_to_metric_families(scrape(client))
-        for found in family.samples
-        if found.name == name and all(found.labels.get(k) == v for k, v in labels.items())
-    )
+    return sum(samples(scrape(client), name, **labels))
 
 
 def test_a_safe_request_id_is_kept_and_anything_else_replaced(client: FlaskClient) -> None:
@@ -120,15 +115,7 @@ def test_metrics_want_the_operators_token(guarded: Flask) -> None:
 
 
 def test_production_without_a_metrics_token_exposes_nothing(database: Database, tmp_path: Path) -> None:
-    KeyRing.generate("production").save(tmp_path / "keyring.json")
-    app = make_app(
-        database,
-        tmp_path,
-        VRM_ENV="production",
-        VRM_SECRET_KEY="k" * 40,
-        VRM_KEYRING_FILE=str(tmp_path / "keyring.json"),
-        VRM_ISSUER="https://vault.example.com",
-    )
+    app = create_app(production_settings(database.url, tmp_path))
     try:
         assert app.test_client().get("/metrics").status_code == 404
     finally:

@@ -7,19 +7,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
+from tests.metrics import samples
 from tests.processes import node, run_vrm, vrm_env
 
 
-def samples(base: str, name: str, **labels: str) -> list[float]:
+def scraped(base: str, name: str, **labels: str) -> list[float]:
     text = requests.get(base + "/metrics", timeout=5).text  # development: open without a token
-    return [
-        found.value
-        for family in text_string_to_metric_families(text)
-        for found in family.samples
-        if found.name == name and all(found.labels.get(k) == v for k, v in labels.items())
-    ]
+    return samples(text, name, **labels)
 
 
 @pytest.mark.slow
@@ -36,7 +31,7 @@ def test_serve_sums_metrics_across_workers_logs_json_and_stops_gracefully(tmp_pa
         requests.get(served.base + "/reset/a-secret-reset-token", timeout=5)
         for _ in range(4):  # whichever worker answers the scrape reports every worker's requests
             count = "vrm_http_request_duration_seconds_count"
-            assert samples(served.base, count, route="/healthz") == [40.0]
+            assert scraped(served.base, count, route="/healthz") == [40.0]
         assert served.stop() == 0  # SIGTERM: graceful
     records = [json.loads(line) for line in served.stderr.splitlines() if line.startswith("{")]
     access = [record for record in records if record["logger"] == "vrm.access"]

@@ -7,18 +7,17 @@ from __future__ import annotations
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Database
+from tests.metrics import samples
 from tests.oauth.conftest import Browser
-from tests.processes import Node, node, vrm_env
+from tests.processes import Node, node, vrm_env, wait_until_ready
 from tests.web.browser import free_port
 from vrm.crypto.keyring import KeyRing
 
@@ -44,20 +43,12 @@ def caddy(upstreams: list[Node], home: Path) -> Iterator[str]:
         ["caddy", "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.communicate()[1]
-            try:
-                if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "caddy did not start"
-                time.sleep(0.1)
+        wait_until_ready(base, process)  # through the proxy, to the nodes behind it
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -67,12 +58,7 @@ def caddy(upstreams: list[Node], home: Path) -> Iterator[str]:
 def answered_by(node_base: str, route: str) -> float:
     """How many requests for `route` this node answered (its own /metrics, as Prometheus would scrape)."""
     text = requests.get(node_base + "/metrics", timeout=5).text
-    return sum(
-        found.value
-        for family in text_string_to_metric_families(text)
-        for found in family.samples
-        if found.name == "vrm_http_request_duration_seconds_count" and found.labels["route"] == route
-    )
+    return sum(samples(text, "vrm_http_request_duration_seconds_count", route=route))
 
 
 def test_two_nodes_behind_the_proxy_share_everything_and_survive_one_stopping(

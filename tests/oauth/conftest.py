@@ -77,6 +77,24 @@ def register(database: Database, business: str, scopes: str | None = None) -> Re
         return Registered(client.client_id, secret, shop.id)
 
 
+def token_request(
+    server: str, registered: Registered, secret: str | None = None, **data: str
+) -> requests.Response:
+    """POST to the token endpoint as the registered client (with another secret if given)."""
+    return requests.post(
+        server + "/oauth/token",
+        data=data,
+        auth=(registered.client_id, secret or registered.client_secret),
+        timeout=10,
+    )
+
+
+def business_token(server: str, registered: Registered) -> str:
+    """The business's own access token (client credentials)."""
+    token: str = token_request(server, registered, grant_type="client_credentials").json()["access_token"]
+    return token
+
+
 class Browser:
     """A customer's browser: a cookie jar that signs up and answers consent screens."""
 

@@ -12,7 +12,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from sqlalchemy import select, update
 
 from tests.conftest import Database
-from tests.oauth.conftest import REDIRECT_URI, Browser, Registered, query_of, register
+from tests.oauth.conftest import REDIRECT_URI, Browser, Registered, query_of, register, token_request
 from tests.oauth.test_authorization_code import introspect
 from vrm.consent.models import Grant
 from vrm.db import utcnow
@@ -33,17 +33,6 @@ def authorize_url(server: str, registered: Registered, **overrides: str | None) 
         **overrides,
     }
     return server + "/authorize?" + urlencode({k: v for k, v in params.items() if v is not None})
-
-
-def token_request(
-    server: str, registered: Registered, secret: str | None = None, **data: str
-) -> requests.Response:
-    return requests.post(
-        server + "/oauth/token",
-        data=data,
-        auth=(registered.client_id, secret or registered.client_secret),
-        timeout=10,
-    )
 
 
 def code_for(server: str, browser: Browser, registered: Registered) -> str:

@@ -10,7 +10,7 @@ import requests
 from authlib.integrations.requests_client import OAuth2Session
 
 from tests.conftest import Database
-from tests.oauth.conftest import Browser, Registered, register
+from tests.oauth.conftest import Browser, Registered, business_token, register
 from tests.oauth.test_authorization_code import authorize
 
 EVERYTHING = "profile:read contact:read preferences:read interactions:read interactions:write feedback:read"
@@ -138,12 +138,7 @@ def test_calls_without_a_fitting_token_are_refused_with_a_challenge(
     missing = api(server, client, "/customer/interactions")
     assert missing.status_code == 403 and 'scope="interactions:read"' in missing.headers["WWW-Authenticate"]
     assert "interactions:read" in missing.json()["detail"]
-    business = requests.post(
-        server + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(registered.client_id, registered.client_secret),
-        timeout=10,
-    ).json()["access_token"]
+    business = business_token(server, registered)
     no_customer = requests.get(
         server + "/api/v1/customer", headers={"Authorization": f"Bearer {business}"}, timeout=10
     )

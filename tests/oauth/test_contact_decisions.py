@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
-from tests.oauth.conftest import Browser, Registered
+from tests.metrics import samples
+from tests.oauth.conftest import Browser, Registered, business_token, token_request
 from tests.oauth.test_authorization_code import authorize
 from tests.oauth.test_business_api import api
 
@@ -23,13 +23,7 @@ def known(server: str, browser: Browser, registered: Registered) -> tuple[str, s
     """A customer who granted the business access: their pairwise id, and the business's own token."""
     client, _ = authorize(server, browser, registered, "profile:read interactions:write")
     sub = api(server, client, "/customer").json()["sub"]
-    token = requests.post(
-        server + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(registered.client_id, registered.client_secret),
-        timeout=10,
-    ).json()["access_token"]
-    return sub, token
+    return sub, business_token(server, registered)
 
 
 def ask(server: str, token: str, items: list[dict[str, object]]) -> requests.Response:
@@ -211,12 +205,7 @@ def test_only_a_business_token_may_ask(server: str, browser: Browser, registered
 
 def counted(server: str, name: str, **labels: str) -> float:
     text = requests.get(server + "/metrics", timeout=10).text  # development: open without a token
-    return sum(
-        found.value
-        for family in text_string_to_metric_families(text)
-        for found in family.samples
-        if found.name == name and all(found.labels.get(k) == v for k, v in labels.items())
-    )
+    return sum(samples(text, name, **labels))
 
 
 def test_tokens_and_contact_decisions_are_counted_by_kind(
@@ -226,19 +215,9 @@ def test_tokens_and_contact_decisions_are_counted_by_kind(
     tokens = counted(server, "vrm_oauth_tokens_issued_total", grant_type="client_credentials")
     allowed = counted(server, "vrm_contact_decisions_total", answer="allow")
     denied = counted(server, "vrm_contact_decisions_total", answer="deny")
-    refused = requests.post(
-        server + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(registered.client_id, "not-the-secret"),
-        timeout=10,
-    )
+    refused = token_request(server, registered, "not-the-secret", grant_type="client_credentials")
     assert refused.status_code == 401
-    token = requests.post(
-        server + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(registered.client_id, registered.client_secret),
-        timeout=10,
-    ).json()["access_token"]
+    token = business_token(server, registered)
     decisions(
         server,
         token,

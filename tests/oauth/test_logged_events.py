@@ -8,11 +8,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy import select
 
 from tests.conftest import Database
-from tests.oauth.conftest import Browser, Registered
+from tests.oauth.conftest import Browser, Registered, business_token
 from tests.oauth.test_authorization_code import authorize
 from tests.oauth.test_business_api import EVERYTHING, api, fill_profile
 from tests.oauth.test_contact_decisions import decisions
@@ -31,17 +30,6 @@ def logged(database: Database) -> list[dict[str, Any]]:
 
 def of_type(database: Database, kind: str) -> list[dict[str, Any]]:
     return [event for event in logged(database) if event["type"] == kind]
-
-
-def business_token(server: str, registered: Registered) -> str:
-    answer = requests.post(
-        server + "/oauth/token",
-        data={"grant_type": "client_credentials"},
-        auth=(registered.client_id, registered.client_secret),
-        timeout=10,
-    )
-    token: str = answer.json()["access_token"]
-    return token
 
 
 def test_a_business_relationship_is_logged_step_by_step_under_a_pseudonym(

@@ -12,10 +12,9 @@ from sqlalchemy import select
 
 from tests.cli.test_cli import VRM
 from tests.conftest import Database
-from tests.oauth.conftest import Browser, Registered
+from tests.oauth.conftest import Browser, Registered, business_token
 from tests.oauth.test_authorization_code import authorize
 from tests.oauth.test_business_api import api
-from tests.oauth.test_logged_events import business_token
 from vrm.consent.models import Grant
 
 

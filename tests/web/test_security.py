@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tests.conftest import Database
+from tests.conftest import Database, production_settings
 from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.models import WebSession
 from vrm.app import create_app
@@ -168,18 +168,7 @@ def test_behind_a_trusted_proxy_each_client_address_has_its_own_sign_in_budget(
 
 
 def test_production_cookies_and_pages_are_locked_down(database: Database, tmp_path: Path) -> None:
-    KeyRing.generate("production").save(tmp_path / "keyring.json")
-    settings = Settings.from_env(
-        {
-            "VRM_ENV": "production",
-            "VRM_INSTANCE_DIR": str(tmp_path),
-            "VRM_DATABASE_URL": database.url,
-            "VRM_SECRET_KEY": "s" * 48,
-            "VRM_KEYRING_FILE": str(tmp_path / "keyring.json"),
-            "VRM_ISSUER": "https://vault.example.com",
-        }
-    )
-    app = create_app(settings)
+    app = create_app(production_settings(database.url, tmp_path))
     try:
         browser = app.test_client()
         page = browser.get("/signin", base_url="https://vault.example.com")
