@@ -1,7 +1,6 @@
-"""The load mix's baseline: a bare Flask app doing one primary-key read of a customer on the same database.
+"""The load mix's baseline (bench.serve.bare_app) for gunicorn, on the database and customer it is told:
 
-gunicorn -c python:vrm.serving.gunicorn_config bench.bare_wsgi:app
-(VRM_DATABASE_URL and BENCH_CUSTOMER_ID from the environment)
+VRM_DATABASE_URL=... BENCH_CUSTOMER_ID=... gunicorn -c python:vrm.serving.gunicorn_config bench.bare_wsgi:app
 """
 
 from __future__ import annotations
@@ -9,25 +8,6 @@ from __future__ import annotations
 import os
 import uuid
 
-from flask import Flask, jsonify
-from flask.typing import ResponseReturnValue
+from bench.serve import bare_app
 
-from vrm.accounts.models import Customer
-from vrm.db import make_engine, make_sessionmaker
-
-sessions = make_sessionmaker(make_engine(os.environ["VRM_DATABASE_URL"]))
-customer_id = uuid.UUID(os.environ["BENCH_CUSTOMER_ID"])
-app = Flask("bare")
-
-
-@app.get("/bare")
-def bare() -> ResponseReturnValue:
-    with sessions() as session:
-        row = session.get(Customer, customer_id)
-        assert row is not None
-        return jsonify(id=str(row.id))
-
-
-@app.get("/healthz")
-def healthz() -> ResponseReturnValue:
-    return jsonify(status="ok")
+app = bare_app(os.environ["VRM_DATABASE_URL"], uuid.UUID(os.environ["BENCH_CUSTOMER_ID"]))

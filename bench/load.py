@@ -26,7 +26,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +34,14 @@ import requests
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from bench.access import business_token, clients_by_business, customer_token, population_grants
 from vrm import schema
 from vrm.accounts.auditors import create_auditor
-from vrm.accounts.models import Business
 from vrm.consent.models import Grant
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine, make_sessionmaker
 from vrm.demo import DEMO_EMAIL, DEMO_PASSWORD, load_demo
-from vrm.oauth.clients import create_client
 from vrm.oauth.models import Relationship
-from vrm.oauth.tokens import issue_tokens
-from vrm.population import SCOPES as POPULATION_SCOPES
 from vrm.population import populate
 
 DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/vrm_load"
@@ -151,28 +147,14 @@ def prepare(folder: Path, customers: int) -> dict[str, object]:
         load_demo(session, keyring=ring)
     populate(sessions, keyring=ring, customers=customers, interactions=10)
     with sessions.begin() as session:
-        clients = {
-            business: create_client(
-                session, business_id=business, name="load", redirect_uris=["https://load.example/cb"]
-            )[0]
-            for business in session.scalars(select(Business.id))
-        }
-        tokens = []
-        # The population's own consents (the demo customer's are narrower: its reads would be refused).
-        for grant in session.scalars(select(Grant).where(Grant.scopes == POPULATION_SCOPES).limit(200)):
-            token = f"load-{uuid.uuid4().hex}"
-            issue_tokens(
-                session,
-                client=clients[grant.business_id],
-                scope="profile:read contact:read interactions:read interactions:write",
-                access_token=token,
-                customer_id=grant.customer_id,
-                grant=grant,
-            )
-            tokens.append(token)
+        clients = clients_by_business(session)
+        scope = "profile:read contact:read interactions:read interactions:write"
+        tokens = [
+            customer_token(session, clients[grant.business_id], grant, scope)
+            for grant in population_grants(session, 200)
+        ]
         business = next(iter(clients))
-        business_token = f"load-cc-{uuid.uuid4().hex}"
-        issue_tokens(session, client=clients[business], scope="", access_token=business_token)
+        own_token = business_token(session, clients[business])
         subjects = list(
             session.scalars(
                 select(Relationship.subject).where(Relationship.business_id == business).limit(1000)
@@ -185,7 +167,7 @@ def prepare(folder: Path, customers: int) -> dict[str, object]:
     engine.dispose()
     return {
         "tokens": tokens,
-        "business_token": business_token,
+        "business_token": own_token,
         "subjects": subjects,
         "auditors": auditors,
         "customer_id": customer_id,
@@ -362,7 +344,7 @@ end
 
 
 def bare_script(folder: Path) -> str:
-    return script(folder, "bare", 'request = function() return wrk.format("GET", "/bare") end\n')
+    return script(folder, "bare", 'request = function() return wrk.format("GET", "/api/v1/customer") end\n')
 
 
 @dataclass(frozen=True)

@@ -31,18 +31,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
 
+from bench.access import business_token, clients_by_business, customer_token, population_grants
 from vrm import schema
 from vrm.accounts.auditors import create_auditor
-from vrm.accounts.models import Business
 from vrm.app import create_app
 from vrm.config import Settings
-from vrm.consent.models import Grant
 from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine
 from vrm.demo import load_demo
-from vrm.oauth.clients import create_client
 from vrm.oauth.models import Relationship
-from vrm.oauth.tokens import issue_tokens
 from vrm.population import customer_count, populate
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/vrm_scale"
@@ -165,35 +162,12 @@ def sample_calls(app: Flask) -> dict[str, Callable[[FlaskClient], Any]]:
     """Tokens for 200 customers picked at random, each business's own client, an auditor; the calls."""
     runtime = app.extensions["vrm"]
     with runtime.sessions.begin() as session:
-        businesses = list(session.scalars(select(Business.id)))
-        clients = {
-            business: create_client(
-                session,
-                business_id=business,
-                name=f"bench {uuid.uuid4().hex[:6]}",
-                redirect_uris=["https://b.example/cb"],
-            )[0]
-            for business in businesses
-        }
-        total = session.scalar(text("SELECT count(*) FROM grants")) or 1
-        picked = list(
-            session.scalars(
-                select(Grant)
-                .where(Grant.withdrawn_at.is_(None))
-                .offset(random.randrange(max(1, total - 400)))
-                .limit(200)
-            )
-        )
+        clients = clients_by_business(session)
+        businesses = list(clients)
         customers = []
-        for grant in picked:
-            token = f"bench-{uuid.uuid4().hex}"
-            issue_tokens(
-                session,
-                client=clients[grant.business_id],
-                scope="profile:read contact:read interactions:read",
-                access_token=token,
-                customer_id=grant.customer_id,
-                grant=grant,
+        for grant in population_grants(session, 200, anywhere=True):
+            token = customer_token(
+                session, clients[grant.business_id], grant, "profile:read contact:read interactions:read"
             )
             subject = session.scalar(
                 select(Relationship.subject).where(
@@ -202,10 +176,7 @@ def sample_calls(app: Flask) -> dict[str, Callable[[FlaskClient], Any]]:
                 )
             )
             customers.append((token, subject, grant.business_id))
-        business_tokens = {}
-        for business, client in clients.items():
-            business_tokens[business] = f"bench-cc-{uuid.uuid4().hex}"
-            issue_tokens(session, client=client, scope="", access_token=business_tokens[business])
+        business_tokens = {business: business_token(session, client) for business, client in clients.items()}
         subjects: dict[uuid.UUID, list[str]] = {}
         for business in businesses:
             subjects[business] = list(

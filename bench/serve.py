@@ -55,12 +55,14 @@ def settings(folder: str) -> Settings:
     )
 
 
-def bare_app(folder: str) -> Flask:
-    """The baseline: a Flask endpoint doing one primary-key read on the same database."""
-    engine = make_engine(settings(folder).database_url)
+def bare_app(database_url: str, customer_id: uuid.UUID | None = None) -> Flask:
+    """The baseline: a Flask endpoint doing one primary-key read on the same database (of the one customer
+    there, unless told which)."""
+    engine = make_engine(database_url)
     sessions = make_sessionmaker(engine)
-    with sessions() as session:
-        customer_id: uuid.UUID = session.scalars(select(Customer.id)).one()
+    if customer_id is None:
+        with sessions() as session:
+            customer_id = session.scalars(select(Customer.id)).one()
     app = Flask("bare")
 
     @app.get("/api/v1/customer")
@@ -82,7 +84,7 @@ def main() -> None:
         app = create_app(runtime.settings, runtime=runtime)
         engine = runtime.engine
     else:
-        app = bare_app(folder)
+        app = bare_app(settings(folder).database_url)
         engine = app.extensions["engine"]
     options = {
         **OPTIONS,
