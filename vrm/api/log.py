@@ -18,7 +18,6 @@ from vrm.accounts.auditors import auditor_for_token
 from vrm.accounts.models import Auditor
 from vrm.api.problems import problem
 from vrm.consent.checkpoints import (
-    checkpoint_age,
     consistency,
     inclusion,
     latest,
@@ -78,16 +77,13 @@ def _auditor() -> Auditor | None:
 def checkpoint() -> Response:
     """The latest signed checkpoint, signed afresh when the log has grown and the latest is a minute old."""
     session = db_session()
-    age = checkpoint_age(session)
-    grown = age is None or age[0] < log_size(session)
-    if grown and (age is None or utcnow() - age[1] >= FRESH_FOR):
+    signed = latest(session)
+    grown = signed is None or signed.fields["tree_size"] < log_size(session)
+    if grown and (signed is None or utcnow() - signed.signed_at >= FRESH_FOR):
         session.commit()  # end the read; sign in a transaction that holds the write lock from its start
         with write_transaction(runtime().sessions) as signing:
             signed = sign_checkpoint(signing, keyring=runtime().keyring, origin=runtime().settings.issuer)
-    else:
-        found = latest(session)
-        assert found is not None  # age is not None
-        signed = found
+    assert signed is not None
     return _private(jsonify(signed.document()))
 
 

@@ -52,6 +52,10 @@ class Checkpoint(NamedTuple):
         loaded: dict[str, Any] = orjson.loads(self.body)
         return loaded
 
+    @property
+    def signed_at(self) -> datetime:
+        return datetime.fromisoformat(self.fields["at"])
+
     def document(self) -> dict[str, Any]:
         """The checkpoint as served and saved: its fields, the signing key's id, the signature."""
         return {"checkpoint": self.fields, "key_id": self.key_id, "signature": b64url(self.signature)}
