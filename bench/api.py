@@ -76,7 +76,7 @@ def _prepare(folder: str) -> None:
     engine.dispose()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
@@ -85,7 +85,7 @@ def _free_port() -> int:
 
 def start(which: str, folder: str, *extra: str) -> tuple[subprocess.Popen[bytes], int]:
     """Serve `which` (bench.serve) on a free port; return the process and the port once it listens."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "bench.serve", which, str(port), folder, *extra],
         stdout=subprocess.DEVNULL,

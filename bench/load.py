@@ -20,7 +20,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from bench.access import business_token, clients_by_business, customer_token, population_grants
+from bench.api import free_port
 from vrm import schema
 from vrm.accounts.auditors import create_auditor
 from vrm.consent.models import Grant
@@ -186,9 +186,7 @@ class Server:
 
 
 def serve(env: dict[str, str], application: str, log: Path | None = None) -> Server:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "python:vrm.serving.gunicorn_config", application],
         env={**env, "VRM_BIND": f"127.0.0.1:{port}"},

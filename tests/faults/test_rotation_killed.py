@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -15,36 +13,14 @@ from sqlalchemy import func, select
 
 from tests import factories
 from tests.conftest import Database
+from tests.processes import VRM, run_vrm, vrm_env
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.keys import open_vault
 from vrm.vault.models import DataKey
 from vrm.vault.profile import get_profile, update_profile
 
-VRM = Path(sys.executable).parent / "vrm"
 FIRST_BATCH = 300
 ATTEMPTS = 4  # 300, 600, 1200, 2400 customers: each retry doubles the work to interrupt
-
-
-def vrm_env(tmp_path: Path, database: Database) -> dict[str, str]:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("VRM_")}
-    env.update(
-        VRM_INSTANCE_DIR=str(tmp_path / "instance"),
-        VRM_DATABASE_URL=database.url,
-        VRM_KEYRING_FILE=str(tmp_path / "keyring.json"),
-    )
-    return env
-
-
-def run_vrm(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(VRM), *args],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def add_customers(database: Database, ring_file: Path, how_many: int) -> dict[uuid.UUID, str]:
@@ -108,7 +84,7 @@ def assert_every_profile_opens(database: Database, ring: KeyRing, names: dict[uu
 def test_rotation_killed_half_way_resumes_on_the_next_run_and_loses_nothing(
     database: Database, tmp_path: Path
 ) -> None:
-    env = vrm_env(tmp_path, database)
+    env = vrm_env(tmp_path / "instance", database.url, VRM_KEYRING_FILE=str(tmp_path / "keyring.json"))
     ring_file = tmp_path / "keyring.json"
     assert run_vrm(env, "keys", "init").returncode == 0
     names: dict[uuid.UUID, str] = {}
