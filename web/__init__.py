@@ -11,7 +11,7 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from vrm.serving.paths import is_json_path
-from web import login
+from web import clock, login
 from web.account import account
 from web.audit import audit
 from web.auth import auth, pending_customer
@@ -58,6 +58,7 @@ def install(app: Flask, limiter: Limiter) -> None:
     limiter.limit(AUTH_LIMIT, methods=["POST"])(auth)
     limiter.limit(AUTH_LIMIT, methods=["POST"])(portal)
     login.install(app)
+    clock.install(app)
     app.jinja_env.globals.update(describe_device=describe, error_items=error_items)
     for blueprint in (
         pages,
