@@ -7,7 +7,7 @@ NODE_STAMP := node_modules/.installed-stamp
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test setup bench bench-scale lint faults audit clean
+.PHONY: run test setup bench bench-scale lint faults audit screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: setup $(NODE_STAMP)
 audit: $(STAMP)
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive vrm web 2>/dev/null || $(BIN)/bandit --quiet --configfile pyproject.toml --recursive vrm web
 	bash .ci/pip-audit
+
+## screenshots: walk the web pages in Chromium and refresh the README's screenshots under docs/screenshots
+screenshots: setup $(NODE_STAMP)
+	VRM_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/web -k browser
 
 ## faults: the fault drills alone (killed workers, database restarts, failing webhook receivers, failover)
 faults: setup

@@ -25,6 +25,7 @@ from tests.web.browser import (
     chromium,
     has_horizontal_scroll,
     live_server,
+    new_context,
     require_browser,
     screenshot,
 )
@@ -40,8 +41,7 @@ from vrm.consent.receipts import verify_receipt
 def browser_page(app: Flask) -> Iterator[tuple[Any, str]]:
     require_browser()
     with live_server(app) as base, chromium() as browser:
-        # The strict CSP forbids inline scripts; axe is injected as one, so only it is let through.
-        context = browser.new_context(bypass_csp=True)
+        context = new_context(browser)
         yield context.new_page(), base
         context.close()
 
