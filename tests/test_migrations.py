@@ -18,6 +18,7 @@ from tests.conftest import Database
 from vrm import schema
 from vrm.consent import merkle
 from vrm.consent.canonical import canonical
+from vrm.consent.grants import ended_grants, grant_access, withdraw_grant
 from vrm.consent.models import ContactStanding, Grant, LogEvent
 from vrm.crypto.keyring import KeyRing
 from vrm.db import Base, utcnow
@@ -121,3 +122,27 @@ def test_events_logged_before_the_customer_column_get_it_from_what_they_say(data
         assert [tuple(row) for row in found] == [(0, "p-granted"), (1, "p-read"), (2, None)]
         with pytest.raises(DatabaseError, match="append-only"):  # and the log is insert-only again
             session.execute(update(LogEvent).values(customer="someone"))
+
+
+def test_grants_that_ended_before_their_reason_was_kept_get_it_from_the_log(
+    database: Database, keyring: KeyRing
+) -> None:
+    with database.sessions.begin() as session:
+        customer, _ = factories.customer(session, keyring)
+        shop = factories.business(session)
+        ask = {
+            "customer_id": customer.id,
+            "business_id": shop.id,
+            "purpose": "service",
+            "scopes": ["profile:read"],
+        }
+        replaced = grant_access(session, keyring=keyring, **ask)
+        newer = grant_access(session, keyring=keyring, supersede=True, **ask)
+        withdraw_grant(session, keyring=keyring, customer_id=customer.id, grant_id=newer.id)
+        live = grant_access(session, keyring=keyring, **ask)
+    schema.downgrade(database.engine, "0014")  # as the grants were kept before: no end_reason
+    schema.upgrade(database.engine)
+    with database.sessions() as session:
+        reasons = {grant.id: grant.end_reason for grant in session.scalars(select(Grant))}
+        assert reasons == {replaced.id: "replaced", newer.id: "withdrawn", live.id: None}
+        assert [grant.id for grant in ended_grants(session, customer_id=customer.id)] == [newer.id]

@@ -17,6 +17,7 @@ from vrm.errors import VrmError
 from vrm.oauth import server as oauth_server
 from vrm.runtime import Runtime, open_runtime
 from vrm.serving import limits, observe
+from vrm.serving.csp import content_security_policy
 from vrm.serving.paths import is_json_path
 from vrm.serving.request_scope import install
 from vrm.serving.sessions import WebOnlySessions
@@ -25,8 +26,8 @@ from web.errors import error_page, http_error_page
 log = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    # A view that lets a form lead elsewhere (the consent screen) sets its own, widened only there.
+    "Content-Security-Policy": content_security_policy(),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",

@@ -20,6 +20,7 @@ from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from vrm.outbox import deliver
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.keys import open_vault
+from web.authorizing import asking_through, may_return_to
 from web.forms import (
     ResetPasswordForm,
     ResetRequestForm,
@@ -38,8 +39,9 @@ CODE_WINDOW = timedelta(minutes=5)
 
 
 @auth.route("/signup", methods=["GET", "POST"])
-def signup() -> str | Response:
+def signup() -> Response:
     form = SignUpForm()
+    on_the_way = asking_through(request.args.get("next"))
     if form.validate_on_submit():
         try:
             customer = create_customer(
@@ -56,13 +58,14 @@ def signup() -> str | Response:
         else:
             _sign_in(customer.id)
             flash("Welcome! Your vault is ready.")
-            return redirect(url_for("account.overview"))
-    return render_template("signup.html", form=form)
+            return redirect(_safe_next(request.args.get("next")))
+    return may_return_to(render_template("signup.html", form=form, asking=on_the_way), on_the_way)
 
 
 @auth.route("/signin", methods=["GET", "POST"])
-def signin() -> str | Response:
+def signin() -> Response:
     form = SignInForm()
+    on_the_way = asking_through(request.args.get("next"))
     if form.validate_on_submit():
         try:
             customer = authenticate(
@@ -78,15 +81,16 @@ def signin() -> str | Response:
                 return redirect(url_for("auth.signin_code"))
             _sign_in(customer.id)
             return redirect(target)
-    return render_template("signin.html", form=form)
+    return may_return_to(render_template("signin.html", form=form, asking=on_the_way), on_the_way)
 
 
 @auth.route("/signin/code", methods=["GET", "POST"])
-def signin_code() -> str | Response:
+def signin_code() -> Response:
     customer_id = pending_customer()
     if customer_id is None:
-        flash("Please sign in again: the code must follow your password within 5 minutes.")
+        flash("Please sign in again: the code must follow your password within 5 minutes.", "info")
         return redirect(url_for("auth.signin"))
+    on_the_way = asking_through(session[PENDING].get("next"))
     form = SignInCodeForm()
     if form.validate_on_submit():
         try:
@@ -103,7 +107,7 @@ def signin_code() -> str | Response:
                     f"You signed in with a recovery code; {left} left. Make new ones under Two-step sign-in."
                 )
             return redirect(target)
-    return render_template("signin_code.html", form=form)
+    return may_return_to(render_template("signin_code.html", form=form, asking=on_the_way), on_the_way)
 
 
 def pending_customer() -> uuid.UUID | None:
@@ -123,7 +127,7 @@ def signout() -> Response:
         end_session(db_session(), customer_id=signed_in().customer_id, session_id=signed_in().session_id)
     logout_user()
     session.clear()
-    flash("You are signed out.")
+    flash("You are signed out.", "info")
     return redirect(url_for("auth.signin"))
 
 

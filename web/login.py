@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from flask import Flask, g
+from flask import Flask, flash, g, redirect, request
 from flask_login import LoginManager, UserMixin, current_user
+from flask_login.utils import login_url
+from werkzeug.wrappers import Response
 
 from vrm.accounts.sessions import resume_session
 from vrm.serving.request_scope import db_session, runtime
@@ -30,8 +32,14 @@ class SignedIn(UserMixin):  # type: ignore[misc]
 def install(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "auth.signin"
-    manager.login_message = "Please sign in to see that page."
     manager.session_protection = None  # sessions are server-side and revocable; no IP/agent pinning
+
+    @manager.unauthorized_handler  # type: ignore[untyped-decorator]
+    def ask_to_sign_in() -> Response:
+        # On the way to a consent screen, the sign-in page itself says which company asks and why.
+        if request.endpoint != "consent.authorize":
+            flash("Please sign in to see that page.", "info")
+        return redirect(login_url("auth.signin", next_url=request.url))
 
     @manager.user_loader  # type: ignore[untyped-decorator]
     def load(token: str) -> SignedIn | None:

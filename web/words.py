@@ -55,6 +55,13 @@ SCOPES = {
 }
 
 
+def scope_actions(scopes: str) -> str:
+    """'see your contact preferences and add what happens between you to your history': what
+    space-separated scopes let a company do, in the vocabulary's order."""
+    actions = [text[0].lower() + text[1:] for scope, text in SCOPES.items() if scope in scopes.split()]
+    return actions[0] if len(actions) == 1 else ", ".join(actions[:-1]) + " and " + actions[-1]
+
+
 def category_list(categories: set[str] | frozenset[str]) -> str:
     """'your name and language, how to reach you': categories in the vocabulary's order, lower case."""
     names = [title[0].lower() + title[1:] for key, (title, _) in CATEGORIES.items() if key in categories]

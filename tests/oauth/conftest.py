@@ -64,14 +64,16 @@ def registered(database: Database) -> Registered:
     return register(database, "northwind-energy")
 
 
-def register(database: Database, business: str, scopes: str | None = None) -> Registered:
+def register(
+    database: Database, business: str, scopes: str | None = None, redirect_uri: str = REDIRECT_URI
+) -> Registered:
     with database.sessions.begin() as session:
         shop = factories.business(session, business)
         client, secret = create_client(
             session,
             business_id=shop.id,
             name=f"{shop.display_name} app",
-            redirect_uris=[REDIRECT_URI],
+            redirect_uris=[redirect_uri],
             scopes=scopes,
         )
         return Registered(client.client_id, secret, shop.id)

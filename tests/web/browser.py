@@ -9,8 +9,10 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -30,9 +32,7 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The README's screenshots are refreshed only when asked (`make screenshots`): a test run leaves the tree
 # as it found it. Otherwise they are still taken (a page that cannot be drawn fails), into a temporary folder.
-SCREENSHOTS = Path(
-    os.environ.get("VRM_SCREENSHOTS") or tempfile.mkdtemp(prefix="vrm-screenshots-")
-).resolve()
+SCREENSHOTS = Path(os.environ.get("VRM_SCREENSHOTS") or tempfile.mkdtemp(prefix="vrm-screenshots-")).resolve()
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 
 
@@ -60,6 +60,47 @@ def live_server(app: Flask, port: int = 0) -> Iterator[str]:
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
+class Callback:
+    """A business's redirect endpoint, served on an origin of its own: what each redirect brought."""
+
+    def __init__(self, port: int) -> None:
+        self.uri = f"http://127.0.0.1:{port}/vrm/callback"
+        self.received: list[dict[str, str]] = []
+        self.urls: list[str] = []
+
+
+@contextmanager
+def callback_server() -> Iterator[Callback]:
+    """Serve a business's callback on another port (so another origin than the vault's) while in use."""
+    port = free_port()
+    callback = Callback(port)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            url = f"http://127.0.0.1:{port}{self.path}"
+            if url.startswith(callback.uri):  # not the browser asking for the site's icon
+                callback.urls.append(url)
+                callback.received.append({k: v[0] for k, v in parse_qs(urlsplit(url).query).items()})
+            body = b"<!doctype html><title>Northwind</title><h1>Back at the business</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet: the test asserts on what arrived."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield callback
     finally:
         server.shutdown()
         thread.join(5)
@@ -118,7 +159,9 @@ def has_horizontal_scroll(page: Any) -> bool:
 __all__ = [
     "DESKTOP",
     "PHONE",
+    "Callback",
     "axe_violations",
+    "callback_server",
     "chromium",
     "has_horizontal_scroll",
     "live_server",

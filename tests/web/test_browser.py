@@ -256,7 +256,8 @@ def test_a_customer_answers_a_consent_screen(
     page.goto(f"{base}/authorize?{query}")
     assert page.get_by_role("heading", name="Northwind Energy asks to see some of your data").is_visible()
     check_page(page, "consent")
-    page.get_by_label("See your email addresses, phone numbers and postal addresses").uncheck()
+    page.get_by_label("See your name, language and region format").check()  # nothing comes ticked
+    page.get_by_label("Add what happens between you to your history").check()
     page.get_by_label("For how long").select_option(label="3 months")
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url(REDIRECT_URI + "*")

@@ -25,6 +25,7 @@ from vrm.vault.vocabulary import PURPOSES
 LONGEST = timedelta(days=365)  # the default, and the most a customer can be asked for
 ENDED_SHOWN = 50
 READ_NOTED_EVERY = timedelta(minutes=1)
+WITHDRAWN, REPLACED = "withdrawn", "replaced"  # why a grant ended before its time (Grant.end_reason)
 
 
 def grant_access(
@@ -64,9 +65,9 @@ def grant_access(
     if supersede:  # a new consent to the same business for the same purpose replaces the earlier one
         for earlier in live_grants(session, customer_id=customer_id):
             if earlier.business_id == business_id and earlier.purpose == purpose:
-                earlier.withdrawn_at = now
+                earlier.withdrawn_at, earlier.end_reason = now, REPLACED
                 session.flush()
-                events.consent_withdrawn(session, keyring=keyring, grant=earlier, reason="replaced")
+                events.consent_withdrawn(session, keyring=keyring, grant=earlier, reason=REPLACED)
     grant = Grant(
         id=uuid.uuid4(),
         customer_id=customer_id,
@@ -96,7 +97,8 @@ def live_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
 
 
 def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
-    """The customer's latest withdrawn or expired grants, most recent first."""
+    """The customer's latest withdrawn or expired grants, most recent first. A grant replaced by a newer
+    consent is not among them: nobody withdrew it, and the relationship goes on under the newer one."""
     now = utcnow()
     return list(
         session.scalars(
@@ -104,6 +106,7 @@ def ended_grants(session: Session, *, customer_id: uuid.UUID) -> list[Grant]:
             .where(
                 Grant.customer_id == customer_id,
                 not_(Grant.live_at(now)),
+                Grant.end_reason.is_distinct_from(REPLACED),
             )
             .order_by(Grant.granted_at.desc(), Grant.id)
             .limit(ENDED_SHOWN)
@@ -119,9 +122,9 @@ def withdraw_grant(session: Session, *, keyring: KeyRing, customer_id: uuid.UUID
     """
     grant = _own_grant(session, customer_id, grant_id)
     if grant.withdrawn_at is None:
-        grant.withdrawn_at = utcnow()
+        grant.withdrawn_at, grant.end_reason = utcnow(), WITHDRAWN
         session.flush()
-        events.consent_withdrawn(session, keyring=keyring, grant=grant, reason="withdrawn")
+        events.consent_withdrawn(session, keyring=keyring, grant=grant, reason=WITHDRAWN)
     return grant
 
 

@@ -55,6 +55,9 @@ class Grant(Base):
     granted_at: Mapped[created_at]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended early: "withdrawn" by the customer, or "replaced" by their newer consent to the same
+    # business for the same purpose (the relationship goes on under the new grant). None while it has not.
+    end_reason: Mapped[str | None] = mapped_column(String(16))
     # What the business last read, for the customer's "last read ... what" (set by the business API).
     last_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_read_scopes: Mapped[str | None] = mapped_column(String(200))

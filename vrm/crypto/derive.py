@@ -17,6 +17,7 @@ PAIRWISE_SUBJECT = b"vrm/pairwise-subject/v1"
 WEBHOOK_SECRET = b"vrm/webhook-secret/v1"
 LOG_PSEUDONYM = b"vrm/log-pseudonym/v1"
 LOG_SIGNING = b"vrm/log-signing/v1"
+AUTHORIZATION_ANSWER = b"vrm/authorization-answer/v1"
 
 
 def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:

@@ -27,6 +27,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from vrm.crypto.derive import (
+    AUTHORIZATION_ANSWER,
     BLIND_INDEX_EMAIL,
     LOG_PSEUDONYM,
     LOG_SIGNING,
@@ -306,6 +307,11 @@ class KeyRing:
     def webhook_key(self) -> bytes:
         """The key webhook signing secrets are derived from (each hook's id and version select its own)."""
         return derive_subkey(self.derivation_secret, WEBHOOK_SECRET)
+
+    @cached_property
+    def answer_key(self) -> bytes:
+        """The HMAC key naming the authorization requests customers answered (`vrm.oauth.answers`)."""
+        return derive_subkey(self.derivation_secret, AUTHORIZATION_ANSWER)
 
     @cached_property
     def fingerprint(self) -> bytes:

@@ -120,3 +120,23 @@ class IdempotentRequest(Base):
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
     interaction_id: Mapped[uuid.UUID]
     created_at: Mapped[created_at]
+
+
+class AuthorizationAnswer(Base):
+    """The customer's answer to one authorization request, kept for a day so its consent form works once:
+    a second press, a reloaded post or a form reached again by going back finds this answer instead of
+    consenting again. `request_digest` is a keyed HMAC of the customer and the request (`vrm.oauth.answers`).
+    """
+
+    __tablename__ = "authorization_answers"
+
+    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
+    )
+    decision: Mapped[str] = mapped_column(String(8))  # allow | deny
+    grant_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("grants.id", ondelete="SET NULL"), index=True
+    )
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
