@@ -60,27 +60,31 @@ def authorize() -> Response | tuple[str, int]:
 
 
 def _answer(server: Any, grant: Any, to: Asking) -> Any:
-    """The screen, or the answer to its post: a redirect to the business, or the screen with a problem."""
-    session, customer_id = db_session(), signed_in().customer_id
-    digest = request_digest(runtime().keyring, customer_id=customer_id, parameters=grant.request.payload.data)
-    requested = grant.request.scope.split()
-    earlier = earlier_answer(session, digest=digest)
+    """The screen, or where an earlier answer to this very request went."""
+    customer_id = signed_in().customer_id
+    parameters = grant.request.payload.data
+    digest = request_digest(runtime().keyring, customer_id=customer_id, parameters=parameters)
+    earlier = earlier_answer(db_session(), digest=digest)
     if earlier is not None:
         return _answered(to, earlier), 200 if request.method == "GET" else 409
     if request.method == "GET":
-        return _page(to, requested, ticked=set(), duration=DEFAULT_DURATION)
+        return _page(to, grant.request.scope.split(), ticked=set(), duration=DEFAULT_DURATION)
+    return _decide(server, grant, to, digest)
+
+
+def _decide(server: Any, grant: Any, to: Asking, digest: bytes) -> Any:
+    """Record the customer's answer and send it to the business, or show the screen with its problem."""
+    session, customer_id = db_session(), signed_in().customer_id
+    requested = grant.request.scope.split()
     allow = request.form.get("decision") == "allow"
     ticked = set(request.form.getlist("allow_scope")) & set(requested)
     duration = request.form.get("duration", "")
     if allow and (not ticked or duration not in DURATIONS):
         problem = "Tick at least one thing it may do, or choose Deny." if not ticked else "Choose how long."
         return _page(to, requested, ticked=ticked, duration=duration, problem=problem), 422
+    decision = "allow" if allow else "deny"
     answer = record_answer(
-        session,
-        digest=digest,
-        customer_id=customer_id,
-        client=to.client,
-        decision="allow" if allow else "deny",
+        session, digest=digest, customer_id=customer_id, client=to.client, decision=decision
     )
     if answer is None:  # the same form, pressed again while the first press was on its way
         first = earlier_answer(session, digest=digest)

@@ -4,14 +4,20 @@ the customer, and each request answered once however often the form is sent."""
 from __future__ import annotations
 
 import re
+import time
 
+import pyotp
 import requests
 from authlib.common.security import generate_token
+from flask import Flask
 from sqlalchemy import func, select
 
+from tests import factories
 from tests.conftest import Database
 from tests.oauth.conftest import CSRF, REDIRECT_URI, Browser, Registered, register
 from tests.oauth.test_authorization_code import client_for
+from tests.web.conftest import PASSWORD
+from vrm.accounts.two_factor import begin_enrolment, confirm_enrolment
 from vrm.consent.models import Grant, LogEvent
 
 FORM_ACTION = re.compile(r"form-action ([^;]+)")
@@ -145,3 +151,27 @@ def test_another_business_on_the_screen_after_a_sign_in_is_still_its_own_request
     assert browser.decide(authorization_url(server, registered)).status_code == 302
     assert browser.decide(authorization_url(server, other)).status_code == 302
     assert counts(database) == (2, 2, 0)
+
+
+def test_the_code_step_of_a_sign_in_on_the_way_names_the_company_and_may_lead_back_to_it(
+    server: str, app: Flask, database: Database, registered: Registered
+) -> None:
+    keyring = app.extensions["vrm"].keyring
+    with database.sessions.begin() as session:
+        _, vault = factories.customer(session, keyring, "two.step@example.org", PASSWORD)
+        phone = pyotp.TOTP(begin_enrolment(session, vault=vault, account_name="two.step@example.org").secret)
+        confirm_enrolment(session, vault=vault, code=phone.at(time.time() - 30))
+    url = authorization_url(server, registered)
+    visitor = Browser(server)
+    sign_in = visitor.http.get(url)  # sent to sign in first, the way kept in `next`
+    token = CSRF.search(sign_in.text)
+    assert token and "/signin?next=" in sign_in.url
+    typed = {"csrf_token": token.group(1), "email": "two.step@example.org", "password": PASSWORD}
+    code_page = visitor.http.post(sign_in.url, data=typed)
+    assert code_page.url == server + "/signin/code"
+    assert form_action(code_page) == "'self' https://client.example"
+    assert "<strong>Northwind Energy</strong> asks to see some of your data" in code_page.text
+    code_token = CSRF.search(code_page.text)
+    assert code_token
+    consent = visitor.http.post(code_page.url, data={"csrf_token": code_token.group(1), "code": phone.now()})
+    assert "Northwind Energy asks to see some of your data" in consent.text and "allow_scope" in consent.text
