@@ -201,7 +201,10 @@ def _save(form: OwnInteractionForm, business_id: object, journey_id: object) -> 
             shared=bool(form.shared.data),
         )
     except ValidationError as error:
-        renamed = {"journey_id": "journey", "business": "business"}
-        show_errors(form, {renamed.get(k, k): m for k, m in error.errors.items()})
+        errors = dict(error.errors)
+        if "journey_id" in errors:
+            errors["journey"] = "choose one of your journeys with that company"
+            del errors["journey_id"]
+        show_errors(form, errors)
         return None
     return saved.id
