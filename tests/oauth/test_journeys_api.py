@@ -148,10 +148,11 @@ def test_what_the_customer_records_reaches_the_business_only_once_shared(
         allow_redirects=False,
     )
     assert answer.status_code == 302
-    seen = lambda: [
-        item["subject"]
-        for item in api(server, client, path.replace("/history", "/customer")).json()["interactions"]  # noqa: E731
-    ]
+    thread = path.replace("/history", "/customer")
+
+    def seen() -> list[str]:
+        return [item["subject"] for item in api(server, client, thread).json()["interactions"]]
+
     assert seen() == ["About the bill, by chat"]
     assert len(api(server, client, "/customer/interactions").json()["items"]) == 1
     own_id = answer.headers["Location"].rsplit("#interaction-", 1)[1]

@@ -251,7 +251,8 @@ def journey_channels(
     )
     paths: dict[uuid.UUID, list[str]] = {}
     for journey_id, channel in steps:
-        paths.setdefault(journey_id, []).append(channel)
+        if journey_id is not None:  # always, as the query asks for these journeys only
+            paths.setdefault(journey_id, []).append(channel)
     return paths
 
 
