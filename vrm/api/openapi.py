@@ -207,7 +207,11 @@ def _customer_paths(cursor: dict[str, Any], key: dict[str, Any]) -> dict[str, di
                     ),
                 ],
                 body="NewInteraction",
-                extra={"parameters": [key]},
+                extra={
+                    "parameters": [key],
+                    "description": "To continue a case across channels, name its journey: by `journey_id`, "
+                    "or by your own reference with `journey` (opened on first use, continued after).",
+                },
                 links={
                     "201": {
                         "History": {

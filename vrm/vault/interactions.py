@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -204,26 +205,19 @@ def _timeline_filters(
         checked.append((v.instant(since, "since", problems), lambda value: row.occurred_at >= value))
     if until is not None:
         checked.append((v.instant(until, "until", problems), lambda value: row.occurred_at < value))
-    if before is not None:
-        checked.append(
-            (
-                _cursor(before, problems),
-                lambda value: or_(
-                    row.occurred_at < value[0], (row.occurred_at == value[0]) & (row.id < value[1])
-                ),
-            )
-        )
-    if after is not None:
-        checked.append(
-            (
-                _cursor(after, problems, "after"),
-                lambda value: or_(
-                    row.occurred_at > value[0], (row.occurred_at == value[0]) & (row.id > value[1])
-                ),
-            )
-        )
+    for cursor, field, newer in ((before, "before", False), (after, "after", True)):
+        if cursor is not None:
+            checked.append((_cursor(cursor, problems, field), partial(_beyond, newer=newer)))
     # A filter that failed its check is None; problems.check() refuses the query before it runs.
     return [condition(value) for value, condition in checked if value is not None]
+
+
+def _beyond(last: tuple[datetime, uuid.UUID], *, newer: bool) -> ColumnElement[bool]:
+    """The rows past a page's last (occurred_at, id): older ones, or `newer` ones for pages oldest first."""
+    row, (at, last_id) = InteractionRow, last
+    if newer:
+        return or_(row.occurred_at > at, (row.occurred_at == at) & (row.id > last_id))
+    return or_(row.occurred_at < at, (row.occurred_at == at) & (row.id < last_id))
 
 
 def _cursor(cursor: Any, problems: v.Problems, field: str = "before") -> tuple[datetime, uuid.UUID] | None:
