@@ -217,7 +217,15 @@ def _customer_paths(cursor: dict[str, Any], key: dict[str, Any]) -> dict[str, di
                         "History": {
                             "operationId": "listInteractions",
                             "description": "The customer's history with you, the new interaction first",
-                        }
+                        },
+                        # From the recording, whose answer is always 201: a link from an answer whose status
+                        # depends on what exists (200 or 201 when opening a journey) makes stateful tests
+                        # draw differently on each replay.
+                        "Journey": {
+                            "operationId": "getJourney",
+                            "parameters": {"journey_id": "$response.body#/journey_id"},
+                            "description": "The journey the interaction continues, when it names one",
+                        },
                     }
                 },
                 problems={"409": "The Idempotency-Key was already used for a different request"},
@@ -227,13 +235,6 @@ def _customer_paths(cursor: dict[str, Any], key: dict[str, Any]) -> dict[str, di
 
 
 def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    thread = {
-        "Thread": {
-            "operationId": "getJourney",
-            "parameters": {"journey_id": "$response.body#/id"},
-            "description": "The journey and its interactions across channels",
-        }
-    }
     reference = {
         "name": "reference",
         "in": "query",
@@ -275,7 +276,6 @@ def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     ),
                 ],
                 body="NewJourney",
-                links={"201": thread, "200": thread},
             ),
         },
         "/api/v1/customer/journeys/{journey_id}": {
@@ -284,18 +284,6 @@ def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 "One journey: your interactions in it across channels, oldest first, 50 a page",
                 ["interactions:read"],
                 [("200", "The journey and a page of its thread", "JourneyThread")],
-                links={
-                    "200": {
-                        "ThreadNextPage": {
-                            "operationId": "getJourney",
-                            "parameters": {
-                                "journey_id": "$response.body#/id",
-                                "cursor": "$response.body#/next_cursor",
-                            },
-                            "description": "The next interactions, while `next_cursor` is not null",
-                        }
-                    }
-                },
                 extra={"parameters": [journey_id, cursor]},
                 problems={
                     "404": "No journey of yours with this customer has this id, or " + no_history.lower()
