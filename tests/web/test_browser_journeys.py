@@ -12,6 +12,7 @@ from flask import Flask
 
 from tests import factories
 from tests.conftest import Database
+from tests.web.browser import PHONE, axe_violations, has_horizontal_scroll
 from tests.web.test_browser import browser_page, check_page, sign_up_in
 from vrm.accounts.customers import find_customer
 from vrm.consent.scopes import SCOPES
@@ -103,3 +104,31 @@ def test_a_case_is_one_thread_across_channels_that_the_customer_adds_to(
     assert page.url.split("#", 1)[0] == filtered  # the same filtered view, at the item
     assert page.locator("li.card", has_text="Callback about the bill").get_by_text("4 out of 5").is_visible()
     assert page.locator("li.card", has_text="Bill doubled").count() == 0  # still only phone calls
+
+
+def test_recording_an_interaction_yourself_explains_what_is_missing(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    sign_up_in(page, base, "recorder@example.org")
+    business_records(app, database, base, "recorder@example.org")
+    page.get_by_role("link", name="History").click()
+    page.get_by_role("link", name="Record an interaction yourself").click()
+    page.get_by_label("Company", exact=True).select_option(label="Northwind Energy")
+    page.get_by_label("They contacted me").check()
+    page.get_by_label("What happened").fill("A letter saying the meter will be read again.")
+    page.get_by_role("button", name="Save it in my history").click()
+    assert page.get_by_role("alert").is_visible()  # the channel and the subject are missing
+    assert page.get_by_label("What happened").input_value() == "A letter saying the meter will be read again."
+    assert axe_violations(page) == [], "accessibility violations on the record page"
+    page.set_viewport_size(PHONE)
+    assert not has_horizontal_scroll(page), "the record page scrolls sideways at 375 px"
+    page.get_by_label("Channel").select_option(label="Post")
+    page.get_by_label("What it was about").fill("Meter to be read again")
+    page.get_by_role("button", name="Save it in my history").click()
+    page.wait_for_load_state()
+    card = page.locator("li.card", has_text="Meter to be read again")
+    assert card.get_by_text("Recorded by you · only you can see it").is_visible()
+    card.get_by_role("button", name="Share with Northwind Energy").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Recorded by you · shared with Northwind Energy").is_visible()
