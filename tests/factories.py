@@ -14,6 +14,7 @@ from vrm.consent.grants import grant_access
 from vrm.consent.models import Grant
 from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import Interaction, add_interaction
+from vrm.vault.journeys import Journey, start_journey
 from vrm.vault.keys import open_vault
 from vrm.vault.seal import CustomerVault
 
@@ -65,3 +66,10 @@ def interaction(session: Session, vault: CustomerVault, shop: Business, **overri
     }
     values.update(overrides)
     return add_interaction(session, vault=vault, business_id=shop.id, **values)  # type: ignore[arg-type]
+
+
+def journey(
+    session: Session, keyring: KeyRing, vault: CustomerVault, shop: Business, **values: object
+) -> Journey:
+    """A journey of the customer with the business (opened by the customer unless `opened_by` says)."""
+    return start_journey(session, keyring=keyring, vault=vault, business_id=shop.id, **values)  # type: ignore[arg-type]

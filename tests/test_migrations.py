@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import insert, inspect, select, text, update
+from sqlalchemy import String, Uuid, column, insert, inspect, select, table, text, update
 from sqlalchemy.exc import DatabaseError
 
 import vrm.models  # noqa: F401
@@ -21,8 +21,9 @@ from vrm.consent.canonical import canonical
 from vrm.consent.grants import ended_grants, grant_access, withdraw_grant
 from vrm.consent.models import ContactStanding, Grant, LogEvent
 from vrm.crypto.keyring import KeyRing
-from vrm.db import Base, utcnow
+from vrm.db import Base, UTCDateTime, utcnow
 from vrm.oauth.pairwise import subject_for
+from vrm.vault.models import Interaction, Journey
 
 
 def test_upgrade_downgrade_upgrade_round_trips(database: Database) -> None:
@@ -146,3 +147,64 @@ def test_grants_that_ended_before_their_reason_was_kept_get_it_from_the_log(
         reasons = {grant.id: grant.end_reason for grant in session.scalars(select(Grant))}
         assert reasons == {replaced.id: "replaced", newer.id: "withdrawn", live.id: None}
         assert [grant.id for grant in ended_grants(session, customer_id=customer.id)] == [newer.id]
+
+
+def test_journeys_made_before_they_had_a_company_get_the_company_of_their_first_interaction(
+    database: Database, keyring: KeyRing
+) -> None:
+    schema.downgrade(database.engine, "0014")
+    journeys = table(
+        "journeys", column("id", Uuid), column("customer_id", Uuid), column("created_at", UTCDateTime)
+    )
+    interactions = table(
+        "interactions",
+        *(column(name, Uuid) for name in ("id", "customer_id", "business_id", "journey_id")),
+        *(column(name, String) for name in ("channel", "direction", "recorded_by")),
+        *(column(name, UTCDateTime) for name in ("occurred_at", "created_at")),
+    )
+    now = utcnow()
+    mixed, empty, banking = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    with database.sessions.begin() as session:
+        customer, _ = factories.customer(session, keyring)
+        shop, bank = factories.business(session), factories.business(session)
+        session.execute(
+            insert(journeys),
+            [{"id": j, "customer_id": customer.id, "created_at": now} for j in (mixed, empty, banking)],
+        )
+        steps = [  # (business, journey, recorded by, days ago): an old import mixed two companies in one
+            (shop.id, mixed, "business", 5),
+            (bank.id, mixed, "business", 4),
+            (shop.id, mixed, "customer", 3),
+            (bank.id, banking, "customer", 2),
+        ]
+        ids = [uuid.uuid4() for _ in steps]
+        session.execute(
+            insert(interactions),
+            [
+                {
+                    "id": ident,
+                    "customer_id": customer.id,
+                    "business_id": business,
+                    "journey_id": journey,
+                    "channel": "chat",
+                    "direction": "inbound",
+                    "recorded_by": by,
+                    "occurred_at": now - timedelta(days=days),
+                    "created_at": now,
+                }
+                for ident, (business, journey, by, days) in zip(ids, steps, strict=True)
+            ],
+        )
+    schema.upgrade(database.engine)
+    with database.sessions() as session:
+        found = {row.id: row for row in session.scalars(select(Journey))}
+        assert set(found) == {mixed, banking}  # the journey with nothing in it is gone
+        assert (found[mixed].business_id, found[banking].business_id) == (shop.id, bank.id)
+        assert {row.opened_by for row in found.values()} == {"customer"}
+        kept = {row.id: (row.journey_id, row.shared) for row in session.scalars(select(Interaction))}
+        assert kept == {
+            ids[0]: (mixed, True),
+            ids[1]: (None, True),  # the other company's interaction left the journey, and stays
+            ids[2]: (mixed, False),  # the customer's own records are private until they share them
+            ids[3]: (banking, False),
+        }

@@ -12,7 +12,8 @@ from vrm.accounts.customers import create_customer, find_customer
 from vrm.consent.grants import grant_access
 from vrm.consent.scopes import scope_text
 from vrm.crypto.keyring import KeyRing
-from vrm.vault.interactions import add_interaction, record_feedback, start_journey
+from vrm.vault.interactions import add_interaction, record_feedback
+from vrm.vault.journeys import start_journey
 from vrm.vault.keys import open_vault
 from vrm.vault.preferences import set_override, update_preferences
 from vrm.vault.profile import update_profile
@@ -58,6 +59,7 @@ PREFERENCES = {
     "data_sharing": {"feedback": False},
 }
 JOURNEY = "Billing error after the smart meter install"
+JOURNEY_REFERENCE = "NW-CASE-20417"  # Northwind's own case number: it opened the journey through the API
 # (business, channel, direction, subject, summary, outcome, part of the journey, day, rating)
 HISTORY = [
     (
@@ -159,7 +161,7 @@ def load_demo(session: Session, *, keyring: KeyRing) -> bool:
         business_id=businesses["fabrikam-bank"],
         settings={"contact": {"voice": {"service": False}}},
     )
-    _history(session, vault, businesses)
+    _history(session, keyring, vault, businesses)
     _connections(session, keyring, customer.id, businesses)
     return True
 
@@ -202,9 +204,19 @@ def _connections(
     session.flush()
 
 
-def _history(session: Session, vault: CustomerVault, businesses: dict[str, uuid.UUID]) -> None:
+def _history(
+    session: Session, keyring: KeyRing, vault: CustomerVault, businesses: dict[str, uuid.UUID]
+) -> None:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=60)
-    journey = start_journey(session, vault=vault, title=JOURNEY).id
+    journey = start_journey(
+        session,
+        keyring=keyring,
+        vault=vault,
+        business_id=businesses["northwind-energy"],
+        title=JOURNEY,
+        reference=JOURNEY_REFERENCE,
+        opened_by="business",
+    ).id
     for business, channel, direction, subject, summary, outcome, in_journey, day, rating in HISTORY:
         interaction = add_interaction(
             session,
@@ -223,3 +235,16 @@ def _history(session: Session, vault: CustomerVault, businesses: dict[str, uuid.
             record_feedback(
                 session, vault=vault, interaction_id=interaction.id, rating=rating, comment=comment
             )
+    # The customer's own record of the call, kept to themselves: Northwind does not see it.
+    add_interaction(
+        session,
+        vault=vault,
+        business_id=businesses["northwind-energy"],
+        channel="voice",
+        direction="inbound",
+        occurred_at=start + timedelta(days=1, hours=17),
+        subject="I called about the bill",
+        summary="They promised a callback from billing by Friday.",
+        journey_id=journey,
+        recorded_by="customer",
+    )

@@ -11,7 +11,11 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
 
 from vrm.serving.paths import is_json_path
-from web import clock, login
+from web import (
+    clock,
+    journey_pages,  # noqa: F401  (its routes join the history blueprint)
+    login,
+)
 from web.account import account
 from web.audit import audit
 from web.auth import auth, pending_customer

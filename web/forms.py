@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
+    DateTimeLocalField,
     EmailField,
     FieldList,
     Form,
@@ -21,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional
 
 from vrm.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from web.clock import viewer_zone
 
 PASSWORD_HINT = f"At least {MIN_LENGTH} characters. A few unrelated words make a strong one."
 RATINGS = [(1, "1: very poor"), (2, "2: poor"), (3, "3: fair"), (4, "4: good"), (5, "5: excellent")]
@@ -119,6 +122,53 @@ class NoteForm(FlaskForm):  # type: ignore[misc]
     note = TextAreaField(
         "Your note", validators=[Length(max=5000)], description="Only you can see your notes."
     )
+
+
+class JourneyChoiceForm(FlaskForm):  # type: ignore[misc]
+    """Put an interaction into a journey with its company: an existing one (its id), a new one, or none."""
+
+    journey = StringField("Journey", validators=[InputRequired("Choose a journey, or start a new one.")])
+    title = StringField("Title of the new journey", validators=[Length(max=200)])
+
+
+class JourneyTitleForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(
+        "Title",
+        validators=[Length(max=200)],
+        description="Leave it blank for no title. The company can see the title too.",
+    )
+
+
+DIRECTIONS = [SelectChoice("inbound", "I contacted them"), SelectChoice("outbound", "They contacted me")]
+
+
+class OwnInteractionForm(FlaskForm):  # type: ignore[misc]
+    """An interaction the customer records themselves; the company and journey are chosen by the view."""
+
+    business = SelectField(
+        "Company", choices=[], validate_choice=False, validators=[InputRequired("Choose the company.")]
+    )
+    channel = SelectField(
+        "Channel", choices=[], validate_choice=False, validators=[InputRequired("Choose the channel.")]
+    )
+    direction = RadioField(
+        "Who got in touch?", choices=DIRECTIONS, validators=[InputRequired("Say who got in touch.")]
+    )
+    occurred_at = DateTimeLocalField(
+        "When",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        tz=viewer_zone,
+        validators=[InputRequired("Say when it happened.")],
+    )
+    subject = StringField(
+        "What it was about",
+        validators=[DataRequired("Say what it was about."), Length(max=200)],
+        description="A few words, such as “Bill too high”.",
+    )
+    summary = TextAreaField("What happened", validators=[Length(max=10_000)])
+    outcome = TextAreaField("Outcome (optional)", validators=[Length(max=2000)])
+    journey = SelectField("Journey (optional)", choices=[], validate_choice=False)
+    shared = BooleanField("Share it with the company")
 
 
 class EmailEntry(Form):  # type: ignore[misc]

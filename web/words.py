@@ -81,3 +81,8 @@ SCOPES_FOR_BUSINESSES = {
     "interactions:write": "record your interactions into the customer's history",
     "feedback:read": "read the customer's ratings and comments on your interactions",
 }
+
+
+def own_record(shared: bool, business: str) -> str:
+    """What the customer recorded themselves, and who sees it."""
+    return f"Recorded by you · shared with {business}" if shared else "Recorded by you · only you can see it"

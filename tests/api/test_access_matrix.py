@@ -39,6 +39,7 @@ from vrm.oauth.clients import create_client
 from vrm.oauth.models import OAuthClient
 from vrm.oauth.pairwise import subject_for
 from vrm.oauth.tokens import issue_tokens
+from vrm.vault.keys import open_vault
 
 pytestmark = pytest.mark.slow
 METRICS_TOKEN = "operator-metrics-token-0123456789"
@@ -100,6 +101,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
             "two_factor.off",
             "two_factor.new_recovery_codes",
             "history.timeline",
+            "history.record_own",
             "preferences.show",
             "preferences.save",
             "preferences.company",
@@ -122,6 +124,10 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
             "history.note",
             "history.visibility",
             "history.journey",
+            "history.retitle",
+            "history.record_in_journey",
+            "history.move",
+            "history.sharing",
             "connections.change",
             "connections.withdraw",
             "receipts.download",
@@ -156,6 +162,9 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
     "customer_api.preferences": {"x:preferences:read", "y:all"},
     "customer_api.interactions": {"x:interactions:read", "y:all"},
     "customer_api.record": {"x:interactions:write", "y:all"},
+    "customer_api.start": {"x:interactions:write", "y:all"},
+    "customer_api.journeys": {"x:interactions:read", "y:all"},
+    "customer_api.journey": {"x:interactions:read"},  # a journey of X with customer A: not Y's to read
     "contact_api.contact_decisions": {"x:client", "y:client"},
     "receipts_api.receipts": {"x:client"},  # customer A's receipts, under X's id for A: not Y's to read
     # OAuth endpoints authenticate the client by its secret.
@@ -183,7 +192,7 @@ HOMES = {
     "auditor": "/audit",
 }
 # Run last, in this order: each ends something the roles stand on.
-LAST = ["portal.rotate", "account.end", "auth.signout", "portal.signout", "audit.signout"]
+LAST = ["history.delete", "portal.rotate", "account.end", "auth.signout", "portal.signout", "audit.signout"]
 SIGN_IN_PAGES = re.compile(r"^(http://localhost)?/(signin|business/signin|audit/signin)(\?|$)")
 
 
@@ -248,6 +257,10 @@ def world(database: Database, tmp_path: Path) -> Iterator[World]:
             session, business_id=y.id, name="Y", redirect_uris=["https://y.example/cb"]
         )
         grant_a = session.get(Grant, grant_x)
+        # The path's journey: customer A's with business X, so X's token may read it and only A may shape it.
+        x_journey = factories.journey(
+            session, ring, open_vault(session, keyring=ring, customer_id=a_customer), x, reference="X-1"
+        ).id
         headers: dict[str, dict[str, str]] = {}
         for scope in SCOPES:
             token = f"x-{scope}-token"
@@ -304,7 +317,7 @@ def world(database: Database, tmp_path: Path) -> Iterator[World]:
     ids = {
         "session_id": str(second_session),
         "interaction_id": str(history["call"]),
-        "journey_id": str(history["journey"]),
+        "journey_id": str(x_journey),
         "grant_id": str(grant_x),
         "seq": str(receipt),
         "name": "contoso-mobile",

@@ -68,6 +68,8 @@ def test_the_document_is_valid_openapi_3_1(app: Flask) -> None:
         "/api/v1/customer",
         "/api/v1/customer/preferences",
         "/api/v1/customer/interactions",
+        "/api/v1/customer/journeys",
+        "/api/v1/customer/journeys/{journey_id}",
         "/api/v1/contact-decisions",
         "/api/v1/receipts",
     }
@@ -78,6 +80,8 @@ def test_the_docs_page_lists_every_operation(app: Flask) -> None:
     for operation in (
         "GET /api/v1/customer",
         "POST /api/v1/customer/interactions",
+        "POST /api/v1/customer/journeys",
+        "GET /api/v1/customer/journeys/{journey_id}",
         "POST /api/v1/contact-decisions",
         "GET /api/v1/receipts",
     ):
@@ -88,7 +92,7 @@ def test_the_docs_page_lists_every_operation(app: Flask) -> None:
 def test_no_operation_answers_500_or_breaks_its_schema(api_schema: schemathesis.BaseSchema) -> None:
     """Every operation, fuzzed from the document with a valid token: no 500, every answer as documented."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 6
+    assert len(operations) == 9
     for operation in operations:
         business_call = operation.path in ("/api/v1/contact-decisions", "/api/v1/receipts")
         token = BUSINESS_TOKEN if business_call else CUSTOMER_TOKEN
@@ -121,7 +125,12 @@ def test_linked_calls_in_any_order_never_answer_500_or_break_their_schema(
         for response in operation.definition.raw["responses"].values()
         for name in response.get("links", {})
     ]
-    assert {name for _, _, name in links} == {"CustomersReceipts", "NextPage", "History"}
+    assert {name for _, _, name in links} == {
+        "CustomersReceipts",
+        "NextPage",
+        "History",
+        "Journey",
+    }
 
     calls: list[tuple[str, str, int]] = []
 

@@ -10,7 +10,7 @@ from tests import factories
 from tests.conftest import Database
 from vrm.crypto.keyring import KeyRing
 from vrm.db import Base
-from vrm.vault.interactions import record_feedback, start_journey, update_interaction
+from vrm.vault.interactions import record_feedback, update_interaction
 from vrm.vault.preferences import set_override, update_preferences
 from vrm.vault.profile import update_profile
 
@@ -23,6 +23,7 @@ SECRETS = {
     "street": "Plumtree Gardens",
     "attribute": "vip-quasar-member",
     "journey": "Kettle exploded Tuesday",
+    "reference": "CASE-Wombatlike-77",
     "subject": "Wrong tariff Xylophone",
     "summary": "Agent Thistlewood promised",
     "outcome": "Voucher Ozymandias issued",
@@ -63,7 +64,9 @@ def seed(database: Database, keyring: KeyRing) -> None:
             business_id=shop.id,
             settings={"quiet_hours": {"start": "19:00", "end": "09:00", "time_zone": SECRETS["time_zone"]}},
         )
-        journey = start_journey(session, vault=vault, title=SECRETS["journey"])
+        journey = factories.journey(
+            session, keyring, vault, shop, title=SECRETS["journey"], reference=SECRETS["reference"]
+        )
         interaction = factories.interaction(
             session,
             vault,

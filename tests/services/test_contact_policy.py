@@ -22,6 +22,7 @@ from vrm.crypto.envelope import key_id_of
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import IntegrityError
 from vrm.oauth.pairwise import subject_for
+from vrm.vault.interactions import update_interaction
 from vrm.vault.keys import retire_key, rotate_keys
 from vrm.vault.preferences import set_override, update_preferences
 
@@ -165,3 +166,20 @@ def test_rules_sealed_under_a_retired_key_are_resealed_under_the_primary(
     with database.sessions.begin() as session:
         assert ask(session, ring, shop.id, sub) == (True, None)  # no error: opened from the vault again
         assert key_id_of(stored(session, sub).rules) == 2
+
+
+def test_a_contact_the_customer_recorded_and_keeps_private_does_not_count_towards_a_cap(
+    session: Session, keyring: KeyRing
+) -> None:
+    customer, vault = factories.customer(session, keyring)
+    shop = factories.business(session)
+    factories.grant(session, keyring, customer, shop)
+    sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
+    caps = {"email": {"limit": 1, "period": "week"}}
+    update_preferences(
+        session, vault=vault, changes={"contact": {"email": {"marketing": True}}, "frequency_caps": caps}
+    )
+    own = factories.interaction(session, vault, shop, direction="outbound", recorded_by="customer")
+    assert ask(session, keyring, shop.id, sub) == (True, None)  # a deny would tell the business of it
+    update_interaction(session, vault=vault, interaction_id=own.id, changes={"shared": True})
+    assert ask(session, keyring, shop.id, sub) == (False, "frequency_cap")

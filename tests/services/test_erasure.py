@@ -15,7 +15,6 @@ from vrm.crypto.keyring import KeyRing
 from vrm.db import make_engine, make_sessionmaker
 from vrm.errors import KeyRingError, NotFound
 from vrm.models import Customer, DataKey, Interaction, Journey, Preferences, Profile
-from vrm.vault.interactions import start_journey
 from vrm.vault.keys import open_vault, retire_key, rotate_keys
 from vrm.vault.profile import get_profile, update_profile
 
@@ -26,7 +25,8 @@ def test_erasure_removes_the_data_key_and_every_row(database: Database, keyring:
         kept, kept_vault = factories.customer(session, keyring)
         shop = factories.business(session)
         for vault in (gone_vault, kept_vault):
-            factories.interaction(session, vault, shop, journey_id=start_journey(session, vault=vault).id)
+            journey = factories.journey(session, keyring, vault, shop, reference="CASE-1")
+            factories.interaction(session, vault, shop, journey_id=journey.id)
     with database.sessions.begin() as session:
         erase_customer(session, keyring=keyring, customer_id=gone.id)
     with database.sessions() as session:

@@ -21,9 +21,9 @@ from vrm.vault.interactions import (
     get_interaction,
     list_interactions,
     record_feedback,
-    start_journey,
     update_interaction,
 )
+from vrm.vault.journeys import rename_journey
 from vrm.vault.preferences import FIELDS as PREFERENCE_FIELDS
 from vrm.vault.preferences import set_override, update_preferences
 from vrm.vault.profile import FIELDS as PROFILE_FIELDS
@@ -225,7 +225,7 @@ def test_sign_up_and_sign_in_survive_any_values(
         lambda s, vault: set_override(s, vault=vault, business_id="not-a-uuid", settings={}),
         lambda s, vault: list_interactions(s, vault=vault, since=datetime(2020, 1, 1)),
         lambda s, vault: list_interactions(s, vault=vault, until="yesterday"),
-        lambda s, vault: start_journey(s, vault=vault, title="\udfff"),
+        lambda s, vault: rename_journey(s, vault=vault, journey_id=uuid.uuid4(), title="\udfff"),
     ],
     ids=[
         "surrogate-name",

@@ -36,10 +36,12 @@ def comparable(document: dict[str, Any]) -> dict[str, Any]:
     """What must survive the trip: everything but ids, export and feedback times (new on the new instance)."""
     clean = copy.deepcopy(document)
     clean.pop("exported_at")
-    titles = {j["id"]: j["title"] for j in clean.pop("journeys")}
+    journeys = {j.pop("id"): j for j in clean["journeys"]}
+    for journey in journeys.values():
+        journey.pop("created_at")  # a journey is opened anew by the import
     for item in clean["interactions"]:
         item.pop("id")
-        item["journey"] = titles.get(item.pop("journey_id"))
+        item["journey"] = journeys.get(item.pop("journey_id"))
         if item["feedback"]:
             item["feedback"].pop("at")
     # Interactions at the same instant have no order between them (ties fall to random ids).
@@ -61,7 +63,57 @@ def test_an_export_reimports_elsewhere_and_exports_back_the_same(database: Datab
         again = export_vault(session, vault=vault, login_email=DEMO)
         assert authenticate(session, keyring=other_ring, email=DEMO, password="imported passphrase")
     assert comparable(again) == comparable(original)
-    assert len(original["interactions"]) == 8 and original["business_preferences"]
+    assert len(original["interactions"]) == 9 and original["business_preferences"]
+    [journey] = again["journeys"]
+    assert (journey["business"], journey["reference"], journey["opened_by"]) == (
+        "northwind-energy",
+        "NW-CASE-20417",
+        "business",
+    )
+    own = [item for item in again["interactions"] if item["recorded_by"] == "customer"]
+    assert [item["shared"] for item in own] == [False] and own[0]["journey_id"] == journey["id"]
+
+
+def test_an_export_from_before_journeys_had_a_company_still_imports(database: Database) -> None:
+    ring = KeyRing.generate("development")
+    document = demo_export(database, ring)
+    with database.sessions.begin() as session:
+        session.execute(Customer.__table__.delete())
+    for journey in document["journeys"]:  # the shape of vrm-export/1 before journeys had a company
+        for key in ("business", "reference", "opened_by"):
+            journey.pop(key)
+    document["journeys"].append(
+        {"id": "empty", "title": "Nothing in it", "created_at": "2026-01-01T00:00:00"}
+    )
+    for item in document["interactions"]:
+        item.pop("shared")
+    with database.sessions.begin() as session:
+        customer = import_vault(session, keyring=ring, document=document)
+    with database.sessions() as session:
+        again = export_vault(
+            session, vault=open_vault(session, keyring=ring, customer_id=customer.id), login_email=DEMO
+        )
+    [journey] = again["journeys"]  # the one without interactions has no company to follow: left out
+    assert (journey["business"], journey["reference"], journey["opened_by"]) == (
+        "northwind-energy",
+        None,
+        "customer",
+    )
+    assert [item["shared"] for item in again["interactions"] if item["recorded_by"] == "customer"] == [False]
+
+
+def test_an_old_journey_mixing_companies_is_refused_by_path(database: Database) -> None:
+    ring = KeyRing.generate("development")
+    document = demo_export(database, ring)
+    with database.sessions.begin() as session:
+        session.execute(Customer.__table__.delete())
+    [journey] = document["journeys"]
+    journey.pop("business")
+    document["interactions"][-1]["journey_id"] = journey["id"]  # a contoso-mobile call in Northwind's journey
+    with pytest.raises(ValidationError) as raised, database.sessions.begin() as session:
+        import_vault(session, keyring=ring, document=document)
+    message = raised.value.errors["journeys[0].business"]
+    assert "contoso-mobile" in message and "northwind-energy" in message
 
 
 @pytest.mark.parametrize(
@@ -74,6 +126,11 @@ def test_an_export_reimports_elsewhere_and_exports_back_the_same(database: Datab
         (lambda d: d["interactions"][1].update(business="unknown-company"), "business"),
         (lambda d: d.update(interactions="all of them"), "interactions"),
         (lambda d: d.update(account=None), "account"),
+        (lambda d: d["journeys"][0].update(reference="CASE\n1"), "journeys[0].reference"),
+        (
+            lambda d: d["interactions"][4].update(journey_id=d["journeys"][0]["id"]),
+            "interactions[4].journey_id",
+        ),
     ],
 )
 def test_a_bad_document_is_refused_by_path_and_imports_nothing(

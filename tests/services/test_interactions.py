@@ -12,11 +12,8 @@ from vrm.errors import NotFound, ValidationError
 from vrm.vault.interactions import (
     delete_interaction,
     get_interaction,
-    journey_timeline,
     list_interactions,
-    list_journeys,
     record_feedback,
-    start_journey,
     update_interaction,
 )
 
@@ -134,34 +131,6 @@ def test_invalid_interaction_names_the_field(
         factories.interaction(session, vault, factories.business(session), **overrides)
     assert field in raised.value.errors
     assert list_interactions(session, vault=vault) == []
-
-
-def test_journey_strings_channels_together_in_order(session: Session, keyring: KeyRing) -> None:
-    _, vault = factories.customer(session, keyring)
-    shop = factories.business(session)
-    journey = start_journey(session, vault=vault, title="Broken fridge")
-    chat = factories.interaction(
-        session, vault, shop, channel="chat", journey_id=journey.id, occurred_at=NOW - timedelta(days=2)
-    )
-    phone = factories.interaction(
-        session, vault, shop, channel="voice", journey_id=journey.id, occurred_at=NOW - timedelta(days=1)
-    )
-    factories.interaction(session, vault, shop, channel="email")
-    assert [step.id for step in journey_timeline(session, vault=vault, journey_id=journey.id)] == [
-        chat.id,
-        phone.id,
-    ]
-    assert [j.title for j in list_journeys(session, vault=vault)] == ["Broken fridge"]
-
-
-def test_another_customers_journey_cannot_be_used(session: Session, keyring: KeyRing) -> None:
-    _, mine = factories.customer(session, keyring)
-    _, theirs = factories.customer(session, keyring)
-    journey = start_journey(session, vault=mine, title="Mine")
-    with pytest.raises(NotFound):
-        journey_timeline(session, vault=theirs, journey_id=journey.id)
-    with pytest.raises(ValidationError):
-        factories.interaction(session, theirs, factories.business(session), journey_id=journey.id)
 
 
 def test_hidden_interactions_leave_the_timeline_until_shown(session: Session, keyring: KeyRing) -> None:

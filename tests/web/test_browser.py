@@ -159,28 +159,13 @@ def test_keyboard_alone_reaches_and_submits_sign_in(browser_page: tuple[Any, str
     assert page.get_by_role("alert").inner_text().count("The email or password is not right.") == 1
 
 
-def test_a_customer_rates_an_interaction_and_follows_a_journey(
+def test_a_customer_sets_rules_for_one_company(
     app: Flask, database: Database, browser_page: tuple[Any, str]
 ) -> None:
+    """(The history and its journeys are walked in test_browser_journeys.py.)"""
     page, base = browser_page
     sign_up_in(page, base, "reviewer@example.org")
     seed_history(app, database, "reviewer@example.org")
-
-    page.get_by_role("link", name="History").click()
-    page.wait_for_url(base + "/history")
-    check_page(page, "history")
-    call = page.locator("li.card", has_text="Engineer booked")
-    call.get_by_text("Rate this").click()
-    call.get_by_label("5: excellent").check()
-    call.get_by_label("Comment (optional)").fill("Came the next morning.")
-    call.get_by_role("button", name="Save rating").click()
-    page.wait_for_load_state()
-    assert page.get_by_text("Your rating is saved").is_visible()
-    assert page.locator("li.card", has_text="Engineer booked").get_by_text("5 out of 5").is_visible()
-
-    page.locator("li.card", has_text="Boiler broke").get_by_role("link", name="See the whole journey").click()
-    assert page.get_by_text("Started on chat, continued by phone call.").is_visible()
-    check_page(page, "journey")
 
     page.get_by_role("link", name="Preferences").click()
     page.get_by_role("link", name="Fabrikam Bank").click()

@@ -14,7 +14,7 @@ from tests import factories
 from tests.conftest import Database
 from tests.web.conftest import csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
-from vrm.vault.interactions import get_interaction, start_journey
+from vrm.vault.interactions import get_interaction
 from vrm.vault.keys import open_vault
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -31,7 +31,7 @@ def seed_history(app: Flask, database: Database, email: str) -> dict[str, uuid.U
             factories.business(session, "northwind-energy"),
             factories.business(session, "fabrikam-bank"),
         )
-        journey = start_journey(session, vault=vault, title="Broken boiler").id
+        journey = factories.journey(session, ring, vault, energy, title="Broken boiler").id
         chat = factories.interaction(
             session,
             vault,
@@ -66,7 +66,14 @@ def seed_history(app: Flask, database: Database, email: str) -> dict[str, uuid.U
             outcome=None,
             occurred_at=NOW - timedelta(days=1),
         )
-        return {"journey": journey, "chat": chat.id, "call": call.id, "mail": mail.id, "bank": bank.id}
+        return {
+            "journey": journey,
+            "chat": chat.id,
+            "call": call.id,
+            "mail": mail.id,
+            "bank": bank.id,
+            "energy": energy.id,
+        }
 
 
 @pytest.fixture
@@ -76,7 +83,7 @@ def signed_up(app: Flask, database: Database, client: FlaskClient) -> dict[str, 
 
 
 def subjects(page: str) -> list[str]:
-    return re.findall(r'<h2 class="item-title">([^<]+)</h2>', page)
+    return re.findall(r'<h[23] class="item-title">([^<]+)</h[23]>', page)
 
 
 def test_timeline_shows_every_channel_newest_first(

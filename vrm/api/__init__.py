@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Flask
 from flask_limiter import Limiter
 
+from vrm.api import customer, journeys  # noqa: F401  (their routes join customer_api)
 from vrm.api.client_limits import limit_per_client
 from vrm.api.contact import contact_api
-from vrm.api.customer import customer_api
+from vrm.api.customer_calls import customer_api
 from vrm.api.health import health
 from vrm.api.log import auditor_key, log_api, log_key
 from vrm.api.metrics import metrics_api

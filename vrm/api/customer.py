@@ -6,60 +6,62 @@ withholds is absent, never stale, and a withdrawn grant ends access on the very 
 
 from __future__ import annotations
 
-import base64
-import json
-import uuid
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
-from marshmallow import ValidationError as SchemaError
+from flask import Response, jsonify, request, url_for
 
 from vrm.api.bearer import current_bearer, requires
-from vrm.api.schemas import NewInteraction, field_errors
+from vrm.api.customer_calls import (
+    PAGE,
+    context,
+    cursor_arg,
+    customer_api,
+    encode_cursor,
+    interaction_body,
+    json_body,
+    note_read,
+    private,
+)
+from vrm.api.journeys import journey_for_interaction
+from vrm.api.schemas import NewInteraction
 from vrm.consent import events
-from vrm.consent.grants import record_read
-from vrm.consent.policy import readable_by_token
-from vrm.errors import NotFound, ValidationError
+from vrm.errors import NotFound
 from vrm.oauth.idempotency import claim_key
 from vrm.oauth.pairwise import subject_for
 from vrm.oauth.tokens import BearerGrant
 from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.interactions import Interaction, add_interaction, get_interaction, list_interactions
+from vrm.vault.interactions import add_interaction, get_interaction, list_interactions
 from vrm.vault.preferences import preferences_for_business
-from vrm.vault.reading import Reading, read_for_business
 
-customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
 PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale")
 CONTACT_FIELDS = ("emails", "phones", "addresses")
 EMPTY: dict[str, Any] = {"emails": [], "phones": [], "addresses": []}  # absent lists read as empty
-PAGE = 50
 
 
 @customer_api.get("/customer")
 @requires("profile:read", "contact:read")
 def customer() -> Response:
-    reading, grant, readable = _context()
+    reading, grant, readable = context()
     shown = (PROFILE_FIELDS if "profile" in readable else ()) + (
         CONTACT_FIELDS if "contact" in readable else ()
     )
     opened = reading.profile_fields(shown)
     body: dict[str, Any] = {"sub": _subject(grant)}
     body.update({name: opened[name] if opened[name] is not None else EMPTY.get(name) for name in shown})
-    _note_read(grant, readable & {"profile", "contact"})
-    return _private(jsonify(body))
+    note_read(grant, readable & {"profile", "contact"})
+    return private(jsonify(body))
 
 
 @customer_api.get("/customer/preferences")
 @requires("preferences:read")
 def preferences() -> Response:
-    reading, grant, readable = _context()
+    reading, grant, readable = context()
     vault = reading.vault
     if "preferences" not in readable:
         raise NotFound("the customer shares no preferences with this business")
     current = preferences_for_business(db_session(), vault=vault, business_id=grant.business_id)
-    _note_read(grant, {"preferences"})
-    return _private(
+    note_read(grant, {"preferences"})
+    return private(
         jsonify(
             sub=_subject(grant),
             contact={channel: allowed for channel, allowed in current.contact.items()},
@@ -74,42 +76,35 @@ def preferences() -> Response:
 @customer_api.get("/customer/interactions")
 @requires("interactions:read")
 def interactions() -> Response:
-    reading, grant, readable = _context()
-    vault = reading.vault
+    reading, grant, readable = context()
     if "interactions" not in readable:
         raise NotFound("the customer shares no history with this business")
     page = list_interactions(
         db_session(),
-        vault=vault,
+        vault=reading.vault,
         business_id=grant.business_id,
         include_hidden=True,  # hiding is for the customer's own timeline; the record stays the business's
+        shared_only=True,  # what the customer recorded and keeps to themselves is not the business's
         limit=PAGE + 1,
-        before=_cursor(request.args.get("cursor")),
+        before=cursor_arg(),
     )
     more, items = len(page) > PAGE, page[:PAGE]
     with_feedback = "feedback" in readable
-    _note_read(grant, {"interactions"} | ({"feedback"} if with_feedback else set()))
+    note_read(grant, {"interactions"} | ({"feedback"} if with_feedback else set()))
     body: dict[str, Any] = {
-        "items": [_interaction(item, with_feedback) for item in items],
-        "next_cursor": None,
+        "items": [interaction_body(item, with_feedback) for item in items],
+        "next_cursor": encode_cursor(items[-1].occurred_at, items[-1].id) if more else None,
     }
-    if more:
-        body["next_cursor"] = _encode_cursor(items[-1])
-    return _private(jsonify(body))
+    return private(jsonify(body))
 
 
 @customer_api.post("/customer/interactions")
 @requires("interactions:write")
 def record() -> tuple[Response, int]:
-    reading, grant, _ = _context()
+    reading, grant, _ = context()
     vault = reading.vault
-    body = request.get_json(silent=True) if request.is_json else None
-    if not isinstance(body, dict):
-        raise ValidationError({"body": "must be a JSON object (Content-Type: application/json)"})
-    try:
-        values = NewInteraction().load(body)
-    except SchemaError as error:
-        raise ValidationError(field_errors(error)) from None
+    values = json_body(NewInteraction())
+    journey = values.pop("journey")
     key = request.headers.get("Idempotency-Key")
     interaction_id, repeated = None, False
     if key is not None:
@@ -124,6 +119,8 @@ def record() -> tuple[Response, int]:
         assert interaction_id is not None
         created = get_interaction(db_session(), vault=vault, interaction_id=interaction_id)
     else:
+        if journey is not None:  # opened (on first use) only by a request that records
+            values["journey_id"] = journey_for_interaction(vault, grant, journey)
         created = add_interaction(
             db_session(), vault=vault, business_id=grant.business_id, interaction_id=interaction_id, **values
         )
@@ -137,24 +134,9 @@ def record() -> tuple[Response, int]:
             channel=created.channel,
             direction=created.direction,
         )
-    response = _private(jsonify(_interaction(created, with_feedback=False)))
+    response = private(jsonify(interaction_body(created, with_feedback=False)))
     response.headers["Location"] = url_for("customer_api.interactions") + f"#{created.id}"
     return response, 200 if repeated else 201
-
-
-def _context() -> tuple[Reading, BearerGrant, frozenset[str]]:
-    bearer = current_bearer()
-    assert bearer.grant is not None and bearer.customer_id is not None  # `requires` lets only these in
-    reading = read_for_business(
-        db_session(),
-        keyring=runtime().keyring,
-        customer_id=bearer.customer_id,
-        business_id=bearer.grant.business_id,
-    )
-    readable = readable_by_token(
-        grant=bearer.grant, token_scopes=bearer.scopes, data_sharing=reading.data_sharing
-    )
-    return reading, bearer.grant, readable
 
 
 def _subject(grant: BearerGrant) -> str:
@@ -164,55 +146,3 @@ def _subject(grant: BearerGrant) -> str:
     return subject_for(
         db_session(), keyring=runtime().keyring, business_id=grant.business_id, customer_id=grant.customer_id
     )
-
-
-def _note_read(grant: BearerGrant, categories: set[str] | frozenset[str]) -> None:
-    if categories:
-        bearer = current_bearer()
-        record_read(
-            db_session(),
-            keyring=runtime().keyring,
-            grant=grant,
-            client_id=bearer.client.client_id,
-            token_id=bearer.token_id,
-            scopes={f"{category}:read" for category in categories},
-        )
-
-
-def _interaction(item: Interaction, with_feedback: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": str(item.id),
-        "channel": item.channel,
-        "direction": item.direction,
-        "occurred_at": item.occurred_at.isoformat(),
-        "subject": item.subject,
-        "summary": item.summary,
-        "outcome": item.outcome,
-        "journey_id": str(item.journey_id) if item.journey_id else None,
-        "recorded_by": item.recorded_by,
-    }
-    if with_feedback:
-        body["feedback"] = (
-            {"rating": item.rating, "comment": item.feedback_comment} if item.rating is not None else None
-        )
-    return body
-
-
-def _encode_cursor(item: Interaction) -> str:
-    raw = json.dumps([item.occurred_at.isoformat(), str(item.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _cursor(value: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if value is None:
-        return None
-    try:
-        when, ident = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        return datetime.fromisoformat(when), uuid.UUID(ident)
-    except (ValueError, TypeError):
-        raise ValidationError({"cursor": "is not a cursor this API gave out"}) from None
-
-
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response

@@ -75,6 +75,10 @@ def build(issuer: str) -> dict[str, Any]:
         "InteractionOut",  # before the page that nests it: apispec registers nested schemas itself
         "InteractionPage",
         "NewInteraction",
+        "JourneyOut",  # before the page and the thread that nest it
+        "JourneyPage",
+        "JourneyThread",
+        "NewJourney",
         "ContactQuestions",
         "ContactDecisions",
         "ReceiptCopy",
@@ -141,6 +145,10 @@ def _paths() -> dict[str, dict[str, Any]]:
         "schema": {"type": "string", "maxLength": 200},
         "description": "Retrying with the same key and body returns the first answer (200) instead of a copy",
     }
+    return {**_customer_paths(cursor, key), **_journey_paths(cursor), **_business_paths()}
+
+
+def _customer_paths(cursor: dict[str, Any], key: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         "/api/v1/customer": {
             "get": _operation(
@@ -199,18 +207,94 @@ def _paths() -> dict[str, dict[str, Any]]:
                     ),
                 ],
                 body="NewInteraction",
-                extra={"parameters": [key]},
+                extra={
+                    "parameters": [key],
+                    "description": "To continue a case across channels, name its journey: by `journey_id`, "
+                    "or by your own reference with `journey` (opened on first use, continued after).",
+                },
                 links={
                     "201": {
                         "History": {
                             "operationId": "listInteractions",
                             "description": "The customer's history with you, the new interaction first",
-                        }
+                        },
+                        # From the recording, whose answer is always 201: a link from an answer whose status
+                        # depends on what exists (200 or 201 when opening a journey) makes stateful tests
+                        # draw differently on each replay.
+                        "Journey": {
+                            "operationId": "getJourney",
+                            "parameters": {"journey_id": "$response.body#/journey_id"},
+                            "description": "The journey the interaction continues, when it names one",
+                        },
                     }
                 },
                 problems={"409": "The Idempotency-Key was already used for a different request"},
             ),
         },
+    }
+
+
+def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    reference = {
+        "name": "reference",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+        "description": "Only the journey this reference of yours names (none or one)",
+    }
+    journey_id = {"name": "journey_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    no_history = "The customer shares no history with you now"
+    return {
+        "/api/v1/customer/journeys": {
+            "get": _operation(
+                "listJourneys",
+                "Your journeys with the customer, newest first, 50 a page",
+                ["interactions:read"],
+                [("200", "A page of journeys", "JourneyPage")],
+                links={
+                    "200": {
+                        "NextPage": {
+                            "operationId": "listJourneys",
+                            "parameters": {"cursor": "$response.body#/next_cursor"},
+                            "description": "The next page, while `next_cursor` is not null",
+                        }
+                    }
+                },
+                extra={"parameters": [reference, cursor]},
+                problems={"404": no_history},
+            ),
+            "post": _operation(
+                "startJourney",
+                "Open a journey with the customer, under your own reference",
+                ["interactions:write"],
+                [
+                    ("201", "Opened", "JourneyOut"),
+                    (
+                        "200",
+                        "Your reference already names this journey (its title is unchanged)",
+                        "JourneyOut",
+                    ),
+                ],
+                body="NewJourney",
+            ),
+        },
+        "/api/v1/customer/journeys/{journey_id}": {
+            "get": _operation(
+                "getJourney",
+                "One journey: your interactions in it across channels, oldest first, 50 a page",
+                ["interactions:read"],
+                [("200", "The journey and a page of its thread", "JourneyThread")],
+                extra={"parameters": [journey_id, cursor]},
+                problems={
+                    "404": "No journey of yours with this customer has this id, or " + no_history.lower()
+                },
+            ),
+        },
+    }
+
+
+def _business_paths() -> dict[str, dict[str, Any]]:
+    return {
         "/api/v1/contact-decisions": {
             "post": _operation(
                 "decideContacts",

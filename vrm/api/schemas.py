@@ -2,11 +2,37 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from vrm.consent.policy import REASONS
 from vrm.vault.interactions import LIMITS
+from vrm.vault.journeys import OPENERS, REFERENCE_LIMIT, TITLE_LIMIT
 from vrm.vault.vocabulary import CHANNELS, DIRECTIONS, PURPOSES
+
+REFERENCE = {
+    "description": "Your own reference for the journey, such as a ticket or case number: 1 to 100 printable "
+    "characters (NFC-normalized, trimmed). Yours alone: another business's same reference is another journey",
+    "example": "CASE-1234",
+}
+
+
+class JourneyReference(Schema):
+    """The journey an interaction continues, by your reference: opened on first use, continued after."""
+
+    class Meta:
+        unknown = RAISE
+
+    reference = fields.String(
+        required=True, validate=validate.Length(min=1, max=REFERENCE_LIMIT), metadata=REFERENCE
+    )
+    title = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=TITLE_LIMIT),
+        metadata={"description": "The title of a journey opened now (an existing one keeps its own)"},
+    )
 
 
 class NewInteraction(Schema):
@@ -25,15 +51,54 @@ class NewInteraction(Schema):
     outcome = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=LIMITS["outcome"])
     )
-    journey_id = fields.UUID(load_default=None, allow_none=True)
+    journey_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A journey of yours with this customer (give this or `journey`)"},
+    )
+    journey = fields.Nested(JourneyReference, load_default=None, allow_none=True)
+
+    @validates_schema
+    def one_journey(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("journey_id") is not None and data.get("journey") is not None:
+            raise ValidationError("give journey_id or journey, not both", "journey")
+
+
+class NewJourney(Schema):
+    """A journey a business opens with the customer."""
+
+    class Meta:
+        unknown = RAISE
+
+    title = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=TITLE_LIMIT)
+    )
+    reference = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=REFERENCE_LIMIT),
+        metadata={
+            **REFERENCE,
+            "description": REFERENCE["description"] + ". An existing reference answers "
+            "200 with its journey, title unchanged",
+        },
+    )
 
 
 def field_errors(error: ValidationError) -> dict[str, str]:
-    """marshmallow's nested messages as one line per field, the way every service names its problems."""
+    """marshmallow's nested messages as one line per field (`journey.reference`), the way every service
+    names its problems."""
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
+    return _flat(messages, "")
+
+
+def _flat(messages: dict[Any, Any], prefix: str) -> dict[str, str]:
     flat: dict[str, str] = {}
     for name, value in messages.items():
-        flat[str(name)] = " ".join(value) if isinstance(value, list) else str(value)
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{prefix}{name}."))
+        else:
+            flat[f"{prefix}{name}"] = " ".join(map(str, value)) if isinstance(value, list) else str(value)
     return flat
 
 
@@ -138,6 +203,32 @@ class InteractionOut(Schema):
 class InteractionPage(Schema):
     items = fields.List(fields.Nested(InteractionOut), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class JourneyOut(Schema):
+    id = fields.UUID(required=True)
+    title = fields.String(required=True, allow_none=True)
+    reference = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Yours; null for a journey the customer opened"},
+    )
+    opened_by = fields.String(required=True, validate=validate.OneOf(OPENERS))
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class JourneyPage(Schema):
+    items = fields.List(fields.Nested(JourneyOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)
+
+
+class JourneyThread(JourneyOut):
+    """A journey and its thread: your interactions in it that the customer lets you see, oldest first."""
+
+    interactions = fields.List(fields.Nested(InteractionOut), required=True)
+    next_cursor = fields.String(
+        required=True, allow_none=True, metadata={"description": "The next 50 interactions (`?cursor=`)"}
+    )
 
 
 class ContactQuestion(Schema):

@@ -159,7 +159,7 @@ def categories_of(fields: Mapping[str, Any]) -> set[str]:
     """The data categories an event speaks of: read, granted, or the rules changed for."""
     details = fields.get("details", {})
     named = set(details.get("categories", ())) | categories_read(set(details.get("scopes", ())))
-    if fields.get("type") == events.RECORDED:
+    if fields.get("type") in (events.RECORDED, events.JOURNEY_OPENED):
         named.add("interactions")
     return named & set(DATA_CATEGORIES)
 
@@ -183,6 +183,7 @@ class Report:
     expirations: int = 0
     reads: Counter[str] = field(default_factory=Counter)
     interactions: int = 0
+    journeys: int = 0
     denied: Counter[str] = field(default_factory=Counter)
     decisions: int = 0
     outside_scope: list[int] = field(default_factory=list)  # seqs of reads beyond what a grant allowed
@@ -250,6 +251,8 @@ def _replay(report: Report, seq: int, fields: dict[str, Any]) -> None:
                 report.after_end.append(seq)
     elif kind == events.RECORDED:
         report.interactions += 1
+    elif kind == events.JOURNEY_OPENED:
+        report.journeys += 1
     elif kind == events.DECIDED:
         report.decisions += details["questions"]
         for group in details["denied"]:

@@ -31,6 +31,7 @@ EXPIRED = "consent.expired"
 READ, RECORDED, DECIDED = "data.read", "interaction.recorded", "contact.decided"
 PREFERENCES, EXPORTED, ERASED = "preferences.changed", "data.exported", "account.erased"
 KEY_ROTATED, KEY_RETIRED = "keys.rotated", "keys.retired"
+JOURNEY_OPENED = "journey.opened"
 TYPES = (
     GRANTED,
     CHANGED,
@@ -38,6 +39,7 @@ TYPES = (
     EXPIRED,
     READ,
     RECORDED,
+    JOURNEY_OPENED,
     DECIDED,
     PREFERENCES,
     EXPORTED,
@@ -122,6 +124,21 @@ def interaction_recorded(
     }
     actors = {"business": str(business_id), "client": client_id}
     return append(session, kind=RECORDED, actors=actors, details=details, business_id=business_id)
+
+
+def journey_opened(
+    session: Session,
+    *,
+    vault: CustomerVault,
+    grant_id: uuid.UUID,
+    business_id: uuid.UUID,
+    client_id: str,
+    journey_id: uuid.UUID,
+) -> Appended:
+    """A business opened a journey with the customer (its title and reference stay sealed in the vault)."""
+    details = {"customer": vault.log_id, "grant": str(grant_id), "journey": str(journey_id)}
+    actors = {"business": str(business_id), "client": client_id}
+    return append(session, kind=JOURNEY_OPENED, actors=actors, details=details, business_id=business_id)
 
 
 def contact_decided(

@@ -120,7 +120,8 @@ def sent_counts(
 ) -> dict[tuple[str, str], tuple[int, ...]]:
     """How many messages the business sent each of these customers on each channel in the rolling day,
     week and month before `now` (in the order of PERIODS): its outbound interactions, by (pairwise id,
-    channel). Pairs with none are left out."""
+    channel). Pairs with none are left out. What the customer recorded and keeps to themselves does not
+    count: a deny must not tell the business of a record it may not see."""
     dialect = session.get_bind().dialect.name
     params: dict[str, Any] = {"business_id": business_id, "subjects": _batch(dialect, subjects)}
     params.update({period: now - length for period, length in PERIODS.items()})
@@ -177,7 +178,7 @@ def _counting(dialect: str) -> Executable:
     statement = (
         f"SELECT s.subject, i.channel, {sums} FROM {source} CROSS JOIN interactions AS i "  # noqa: S608  # nosec B608
         f"WHERE {asked} AND s.business_id = :business_id AND i.customer_id = s.customer_id "
-        "AND i.business_id = s.business_id AND i.direction = 'outbound' "
+        "AND i.business_id = s.business_id AND i.direction = 'outbound' AND i.shared "
         f"AND i.occurred_at >= :{month} GROUP BY s.subject, i.channel"
     )
     return text(statement).bindparams(

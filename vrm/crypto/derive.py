@@ -18,6 +18,7 @@ WEBHOOK_SECRET = b"vrm/webhook-secret/v1"
 LOG_PSEUDONYM = b"vrm/log-pseudonym/v1"
 LOG_SIGNING = b"vrm/log-signing/v1"
 AUTHORIZATION_ANSWER = b"vrm/authorization-answer/v1"
+JOURNEY_REFERENCE = b"vrm/journey-reference/v1"
 
 
 def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:
@@ -28,6 +29,14 @@ def derive_subkey(secret: bytes, label: bytes, length: int = 32) -> bytes:
 def pseudonym(key: bytes, customer_id: uuid.UUID) -> str:
     """A customer's keyed pseudonym under `key`: 192 bits of HMAC-SHA256, base64url (32 characters)."""
     return base64.urlsafe_b64encode(hmac.digest(key, customer_id.bytes, "sha256")[:24]).decode()
+
+
+def journey_reference_index(
+    key: bytes, business_id: uuid.UUID, customer_id: uuid.UUID, reference: str
+) -> bytes:
+    """The lookup key of a business's reference for a journey with one customer: HMAC-SHA256 over both ids
+    (fixed 16 bytes each, so no two inputs run together) and the reference as given (already normalized)."""
+    return hmac.digest(key, business_id.bytes + customer_id.bytes + reference.encode(), "sha256")
 
 
 def normalize_email(address: str) -> str:

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from vrm.crypto.derive import (
     AUTHORIZATION_ANSWER,
     BLIND_INDEX_EMAIL,
+    JOURNEY_REFERENCE,
     LOG_PSEUDONYM,
     LOG_SIGNING,
     PAIRWISE_SUBJECT,
@@ -302,6 +303,11 @@ class KeyRing:
         """The Ed25519 key that signs log checkpoints and consent receipts. Derived from the secret that
         never rotates, so signatures made years ago still verify under the one published public key."""
         return Ed25519PrivateKey.from_private_bytes(derive_subkey(self.derivation_secret, LOG_SIGNING))
+
+    @cached_property
+    def journey_reference_key(self) -> bytes:
+        """The HMAC key of journey reference indexes (never rotates: stored indexes must keep matching)."""
+        return derive_subkey(self.derivation_secret, JOURNEY_REFERENCE)
 
     @cached_property
     def webhook_key(self) -> bytes:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import list_businesses
 from vrm.consent import events
-from vrm.vault.interactions import Interaction, list_interactions, list_journeys
+from vrm.vault.interactions import Interaction, list_interactions
+from vrm.vault.journeys import Journey, list_journeys
 from vrm.vault.preferences import get_preferences, list_overrides
 from vrm.vault.profile import get_profile
 from vrm.vault.seal import CustomerVault
@@ -24,7 +25,7 @@ def export_vault(session: Session, *, vault: CustomerVault, login_email: str) ->
     """Everything the vault holds for the customer, with companies named by their stable handle (the
     consent log records that it was exported)."""
     names = {business.id: business.name for business in list_businesses(session)}
-    journeys = list_journeys(session, vault=vault)
+    journeys = _all_journeys(session, vault)
     events.data_exported(session, vault=vault)
     return {
         "format": FORMAT,
@@ -36,10 +37,32 @@ def export_vault(session: Session, *, vault: CustomerVault, login_email: str) ->
             names[business_id]: settings
             for business_id, settings in list_overrides(session, vault=vault).items()
         },
-        "journeys": [
-            {"id": str(j.id), "title": j.title, "created_at": j.created_at.isoformat()} for j in journeys
-        ],
+        "journeys": [_journey(journey, names) for journey in journeys],
         "interactions": [_interaction(item, names) for item in _all_interactions(session, vault)],
+    }
+
+
+def _all_journeys(session: Session, vault: CustomerVault) -> list[Journey]:
+    """Every journey, oldest first."""
+    collected: list[Journey] = []
+    while page := list_journeys(
+        session,
+        vault=vault,
+        limit=PAGE,
+        before=(collected[-1].created_at, collected[-1].id) if collected else None,
+    ):
+        collected += page
+    return collected[::-1]
+
+
+def _journey(journey: Journey, names: dict[uuid.UUID, str]) -> dict[str, Any]:
+    return {
+        "id": str(journey.id),
+        "business": names.get(journey.business_id),
+        "title": journey.title,
+        "reference": journey.reference,
+        "opened_by": journey.opened_by,
+        "created_at": journey.created_at.isoformat(),
     }
 
 
@@ -66,6 +89,7 @@ def _interaction(item: Interaction, names: dict[uuid.UUID, str]) -> dict[str, An
         "direction": item.direction,
         "occurred_at": item.occurred_at.isoformat(),
         "recorded_by": item.recorded_by,
+        "shared": item.shared,
         "subject": item.subject,
         "summary": item.summary,
         "outcome": item.outcome,

@@ -16,7 +16,8 @@ from vrm.accounts.models import Customer
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import ValidationError
 from vrm.vault.export import FORMAT
-from vrm.vault.interactions import add_interaction, record_feedback, start_journey, update_interaction
+from vrm.vault.interactions import add_interaction, record_feedback, update_interaction
+from vrm.vault.journeys import start_journey
 from vrm.vault.keys import open_vault
 from vrm.vault.preferences import set_override, update_preferences
 from vrm.vault.profile import update_profile
@@ -63,7 +64,7 @@ def import_vault(
             f"business_preferences.{handle}",
             partial(set_override, session, vault=vault, business_id=businesses[handle], settings=settings),
         )
-    journeys = _journeys(session, vault, document.get("journeys") or [])
+    journeys = _journeys(session, keyring, vault, document, businesses)
     _interactions(session, vault, document.get("interactions") or [], businesses, journeys, on_progress)
     return customer
 
@@ -72,6 +73,11 @@ def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) 
     """Map every company handle the document uses to this instance's company."""
     known = {business.name: business.id for business in list_businesses(session)}
     used = {item.get("business") for item in document.get("interactions") or [] if isinstance(item, dict)}
+    used |= {
+        item.get("business")
+        for item in document.get("journeys") or []
+        if isinstance(item, dict) and item.get("business") is not None
+    }
     used |= set(document.get("business_preferences") or {})
     missing = sorted(str(handle) for handle in used - set(known))
     if missing and not create:
@@ -86,18 +92,69 @@ def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) 
     return known
 
 
-def _journeys(session: Session, vault: CustomerVault, journeys: Any) -> dict[str, uuid.UUID]:
-    """Recreate the journeys under new ids; return old id -> new id."""
+def _journeys(
+    session: Session,
+    keyring: KeyRing,
+    vault: CustomerVault,
+    document: Mapping[str, Any],
+    businesses: dict[str, uuid.UUID],
+) -> dict[str, uuid.UUID]:
+    """Recreate the journeys under new ids, each with its company; return old id -> new id.
+
+    A journey of a document made before journeys had a company takes its interactions' company; one
+    without any interaction is left out (there is no company to give it, and nothing to follow).
+    """
+    journeys = document.get("journeys") or []
     if not isinstance(journeys, list):
         raise ValidationError({"journeys": "must be a list"})
+    seen = _companies_by_journey(document.get("interactions"))
     created = {}
     for index, journey in enumerate(journeys):
         item = v.require_object(journey, f"journeys[{index}]")
+        handle = _company_of(item, seen.get(str(item.get("id")), set()), f"journeys[{index}]")
+        if handle is None:
+            continue
         new = _under(
-            f"journeys[{index}]", partial(start_journey, session, vault=vault, title=_value(item, "title"))
+            f"journeys[{index}]",
+            partial(
+                start_journey,
+                session,
+                keyring=keyring,
+                vault=vault,
+                business_id=businesses[handle],
+                title=_value(item, "title"),
+                reference=_value(item, "reference"),
+                opened_by=_value(item, "opened_by") or "customer",
+            ),
         )
         created[str(item.get("id"))] = new.id
     return created
+
+
+def _companies_by_journey(interactions: Any) -> dict[str, set[str]]:
+    """The company handles of each journey's interactions, by the document's journey id."""
+    seen: dict[str, set[str]] = {}
+    for item in interactions if isinstance(interactions, list) else []:
+        if isinstance(item, dict) and item.get("journey_id") and isinstance(item.get("business"), str):
+            seen.setdefault(str(item["journey_id"]), set()).add(item["business"])
+    return seen
+
+
+def _company_of(item: Mapping[str, Any], seen: set[str], path: str) -> str | None:
+    """Raises: ValidationError: the journey names no company, and its interactions are with several."""
+    named = item.get("business")
+    if named is not None:
+        if not isinstance(named, str):
+            raise ValidationError({f"{path}.business": "must be a company handle"})
+        return named
+    if len(seen) > 1:
+        raise ValidationError(
+            {
+                f"{path}.business": f"is missing, and its interactions are with several companies "
+                f"({', '.join(sorted(seen))}): a journey follows one company"
+            }
+        )
+    return next(iter(seen), None)
 
 
 def _interactions(
@@ -138,6 +195,7 @@ def _interaction(
         # A journey id the document does not define matches no journey of the customer: reported as invalid.
         journey_id=journeys.get(str(journey), uuid.uuid4()) if journey else None,
         recorded_by=value("recorded_by") or "business",
+        shared=value("shared"),  # absent from older documents: the customer's own then stay private
     )
     feedback = value("feedback")
     if feedback is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
@@ -49,13 +50,7 @@ class Interaction:
     feedback_at: datetime | None
     customer_note: str | None
     hidden: bool
-
-
-@dataclass(frozen=True)
-class Journey:
-    id: uuid.UUID
-    title: str | None
-    created_at: datetime
+    shared: bool
 
 
 def add_interaction(
@@ -71,12 +66,15 @@ def add_interaction(
     outcome: str | None = None,
     journey_id: uuid.UUID | None = None,
     recorded_by: str = "business",
+    shared: bool | None = None,
     interaction_id: uuid.UUID | None = None,
 ) -> Interaction:
     """Record one interaction in the customer's history (under `interaction_id` when the caller chose one).
 
+    What a business records is shared with it; what the customer records is private unless `shared`.
+
     Raises:
-        ValidationError: naming each invalid field (unknown business or journey included).
+        ValidationError: naming each invalid field (unknown business, a journey of another business).
     """
     problems = v.Problems()
     clean = {
@@ -84,9 +82,10 @@ def add_interaction(
         "direction": v.choice(direction, "direction", problems, DIRECTIONS),
         "occurred_at": v.moment(occurred_at, "occurred_at", problems),
         "recorded_by": v.choice(recorded_by, "recorded_by", problems, RECORDERS),
-        "business_id": _known_business(session, business_id, problems),
-        "journey_id": _own_journey(session, vault, journey_id, problems),
+        "shared": _sharing(recorded_by, shared, problems),
+        "business_id": known_business(session, business_id, problems),
     }
+    clean["journey_id"] = journey_of_business(session, vault, journey_id, clean["business_id"], problems)
     sealed = {
         name: v.text(value, name, problems, max_length=LIMITS[name], required=name == "subject")
         for name, value in (("subject", subject), ("summary", summary), ("outcome", outcome))
@@ -96,31 +95,41 @@ def add_interaction(
     vault.seal_into(row, **sealed)
     session.add(row)
     session.flush()
-    return _to_interaction(vault, row)
+    return to_interaction(vault, row)
 
 
-def _known_business(session: Session, business_id: Any, problems: v.Problems) -> uuid.UUID | None:
+def known_business(session: Session, business_id: Any, problems: v.Problems) -> uuid.UUID | None:
     business = v.reference(business_id, "business", problems)
     if business is not None and not business_exists(session, business):
         problems.add("business", "is not a known business")
     return business
 
 
-def _own_journey(
-    session: Session, vault: CustomerVault, journey_id: Any, problems: v.Problems
+def journey_of_business(
+    session: Session, vault: CustomerVault, journey_id: Any, business_id: Any, problems: v.Problems
 ) -> uuid.UUID | None:
+    """Check that a journey is the customer's and with this business: a journey follows one company."""
     if journey_id is None:
         return None
     journey = owned_row(session, JourneyRow, journey_id, vault)
-    if journey is None:
-        problems.add("journey_id", "is not one of this customer's journeys")
+    if journey is None or (business_id is not None and journey.business_id != business_id):
+        problems.add("journey_id", "is not one of this customer's journeys with this company")
         return None
     return journey.id
 
 
+def _sharing(recorded_by: Any, shared: Any, problems: v.Problems) -> bool:
+    """Whether the business sees the interaction: always what it recorded itself."""
+    if recorded_by != "customer":
+        if shared is False:
+            problems.add("shared", "is always on for what a company recorded")
+        return True
+    return bool(v.boolean(shared, "shared", problems)) if shared is not None else False
+
+
 def get_interaction(session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID) -> Interaction:
     """Raises: NotFound: not one of this customer's interactions."""
-    return _to_interaction(vault, _row(session, vault, interaction_id))
+    return to_interaction(vault, own_row(session, vault, interaction_id))
 
 
 def list_interactions(
@@ -133,10 +142,14 @@ def list_interactions(
     since: datetime | None = None,
     until: datetime | None = None,
     include_hidden: bool = False,
+    shared_only: bool = False,
     limit: int = 50,
     before: tuple[datetime, uuid.UUID] | None = None,
+    after: tuple[datetime, uuid.UUID] | None = None,
+    oldest_first: bool = False,
 ) -> list[Interaction]:
-    """Return interactions newest first; pass the last one's (occurred_at, id) as `before` for the next page.
+    """Return interactions newest first (or `oldest_first`); pass the last one's (occurred_at, id) as
+    `before` (or `after`, oldest first) for the next page.
 
     Raises:
         ValidationError: an unknown channel or a limit outside 1..500.
@@ -150,14 +163,18 @@ def list_interactions(
         since=since,
         until=until,
         before=before,
+        after=after,
     )
     v.integer(limit, "limit", problems, low=1, high=MAX_PAGE)
     problems.check()
-    query = select(InteractionRow).where(InteractionRow.customer_id == vault.customer_id, *filters)
+    row = InteractionRow
+    query = select(row).where(row.customer_id == vault.customer_id, *filters)
     if not include_hidden:
-        query = query.where(InteractionRow.hidden_at.is_(None))
-    newest_first = query.order_by(InteractionRow.occurred_at.desc(), InteractionRow.id.desc()).limit(limit)
-    return [_to_interaction(vault, row) for row in session.scalars(newest_first)]
+        query = query.where(row.hidden_at.is_(None))
+    if shared_only:
+        query = query.where(row.shared.is_(True))
+    order = (row.occurred_at, row.id) if oldest_first else (row.occurred_at.desc(), row.id.desc())
+    return [to_interaction(vault, found) for found in session.scalars(query.order_by(*order).limit(limit))]
 
 
 def _timeline_filters(
@@ -169,6 +186,7 @@ def _timeline_filters(
     since: Any,
     until: Any,
     before: Any,
+    after: Any = None,
 ) -> list[ColumnElement[bool]]:
     """Check the timeline's filters and turn the given ones into SQL conditions."""
     row = InteractionRow
@@ -187,23 +205,25 @@ def _timeline_filters(
         checked.append((v.instant(since, "since", problems), lambda value: row.occurred_at >= value))
     if until is not None:
         checked.append((v.instant(until, "until", problems), lambda value: row.occurred_at < value))
-    if before is not None:
-        checked.append(
-            (
-                _cursor(before, problems),
-                lambda value: or_(
-                    row.occurred_at < value[0], (row.occurred_at == value[0]) & (row.id < value[1])
-                ),
-            )
-        )
+    for cursor, field, newer in ((before, "before", False), (after, "after", True)):
+        if cursor is not None:
+            checked.append((_cursor(cursor, problems, field), partial(_beyond, newer=newer)))
     # A filter that failed its check is None; problems.check() refuses the query before it runs.
     return [condition(value) for value, condition in checked if value is not None]
 
 
-def _cursor(before: Any, problems: v.Problems) -> tuple[datetime, uuid.UUID] | None:
+def _beyond(last: tuple[datetime, uuid.UUID], *, newer: bool) -> ColumnElement[bool]:
+    """The rows past a page's last (occurred_at, id): older ones, or `newer` ones for pages oldest first."""
+    row, (at, last_id) = InteractionRow, last
+    if newer:
+        return or_(row.occurred_at > at, (row.occurred_at == at) & (row.id > last_id))
+    return or_(row.occurred_at < at, (row.occurred_at == at) & (row.id < last_id))
+
+
+def _cursor(cursor: Any, problems: v.Problems, field: str = "before") -> tuple[datetime, uuid.UUID] | None:
     """Check a page cursor: the (occurred_at, id) of the last interaction of the previous page."""
-    at, last_id = before if isinstance(before, tuple) and len(before) == 2 else (None, None)
-    at, last_id = v.instant(at, "before", problems), v.reference(last_id, "before", problems)
+    at, last_id = cursor if isinstance(cursor, tuple) and len(cursor) == 2 else (None, None)
+    at, last_id = v.instant(at, field, problems), v.reference(last_id, field, problems)
     return None if at is None or last_id is None else (at, last_id)
 
 
@@ -225,102 +245,58 @@ def record_feedback(
     clean_rating = v.integer(rating, "rating", problems, low=1, high=5)
     clean_comment = v.text(comment, "feedback_comment", problems, max_length=LIMITS["feedback_comment"])
     problems.check()
-    row = _row(session, vault, interaction_id)
+    row = own_row(session, vault, interaction_id)
     vault.seal_into(row, rating=clean_rating, feedback_comment=clean_comment)
     row.feedback_at = utcnow()
     session.flush()
-    return _to_interaction(vault, row)
+    return to_interaction(vault, row)
 
 
 def update_interaction(
     session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID, changes: Mapping[str, Any]
 ) -> Interaction:
-    """Change the customer's own note or hide/unhide an interaction (`customer_note`, `hidden`).
+    """Change the customer's own note, hide/unhide an interaction, or share/unshare one the customer
+    recorded (`customer_note`, `hidden`, `shared`).
 
     Raises:
         NotFound: not one of this customer's interactions.
         ValidationError: naming each unknown or invalid field.
     """
     problems = v.Problems()
-    v.reject_unknown(changes, ("customer_note", "hidden"), problems)
+    v.reject_unknown(changes, ("customer_note", "hidden", "shared"), problems)
     note = v.text(changes.get("customer_note"), "customer_note", problems, max_length=LIMITS["customer_note"])
     hidden = v.boolean(changes["hidden"], "hidden", problems) if "hidden" in changes else None
+    shared = v.boolean(changes["shared"], "shared", problems) if "shared" in changes else None
     problems.check()
-    row = _row(session, vault, interaction_id)
+    row = own_row(session, vault, interaction_id)
+    if shared is not None:
+        _sharing(row.recorded_by, shared, problems)
+        problems.check()
+        row.shared = shared
     if "customer_note" in changes:
         vault.seal_into(row, customer_note=note)
     if hidden is not None:
         row.hidden_at = (row.hidden_at or utcnow()) if hidden else None
     session.flush()
-    return _to_interaction(vault, row)
+    return to_interaction(vault, row)
 
 
 def delete_interaction(session: Session, *, vault: CustomerVault, interaction_id: uuid.UUID) -> None:
     """Raises: NotFound: not one of this customer's interactions."""
-    session.delete(_row(session, vault, interaction_id))
+    session.delete(own_row(session, vault, interaction_id))
     session.flush()
 
 
-def start_journey(session: Session, *, vault: CustomerVault, title: str | None = None) -> Journey:
-    """Open a journey: the thread that ties interactions about one issue together across channels.
-
-    Raises:
-        ValidationError: the title is too long.
-    """
-    problems = v.Problems()
-    clean_title = v.text(title, "title", problems, max_length=200)
-    problems.check()
-    row = JourneyRow(id=uuid.uuid4(), customer_id=vault.customer_id, created_at=utcnow())
-    vault.seal_into(row, title=clean_title)
-    session.add(row)
-    session.flush()
-    return Journey(id=row.id, title=clean_title, created_at=row.created_at)
-
-
-def list_journeys(session: Session, *, vault: CustomerVault) -> list[Journey]:
-    rows = session.scalars(
-        select(JourneyRow)
-        .where(JourneyRow.customer_id == vault.customer_id)
-        .order_by(JourneyRow.created_at.desc())
-    )
-    return [
-        Journey(id=row.id, title=vault.open_from(row, ["title"])["title"], created_at=row.created_at)
-        for row in rows
-    ]
-
-
-def journey_timeline(
-    session: Session, *, vault: CustomerVault, journey_id: uuid.UUID
-) -> Sequence[Interaction]:
-    """Return a journey's interactions in the order they happened, across every channel.
-
-    Raises:
-        NotFound: not one of this customer's journeys.
-    """
-    journey = owned_row(session, JourneyRow, journey_id, vault)
-    if journey is None:
-        raise NotFound("no such journey")
-    steps: list[Interaction] = []
-    while page := list_interactions(
-        session,
-        vault=vault,
-        journey_id=journey.id,
-        include_hidden=True,
-        limit=MAX_PAGE,
-        before=(steps[-1].occurred_at, steps[-1].id) if steps else None,
-    ):
-        steps += page
-    return steps[::-1]
-
-
-def _row(session: Session, vault: CustomerVault, interaction_id: Any) -> InteractionRow:
+def own_row(session: Session, vault: CustomerVault, interaction_id: Any) -> InteractionRow:
+    """Raises: NotFound: not one of this customer's interactions."""
     row = owned_row(session, InteractionRow, interaction_id, vault)
     if row is None:
         raise NotFound("no such interaction")
     return row
 
 
-def _to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:
+def to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:
+    """Open an interaction row into what the services hand out."""
     opened = vault.open_from(row, SEALED)
     return Interaction(
         id=row.id,
@@ -332,5 +308,6 @@ def _to_interaction(vault: CustomerVault, row: InteractionRow) -> Interaction:
         recorded_by=row.recorded_by,
         feedback_at=row.feedback_at,
         hidden=row.hidden_at is not None,
+        shared=row.shared,
         **opened,
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 # Foreign keys below point at these tables; their column types are resolved from them.
@@ -87,13 +87,25 @@ class BusinessOverride(Base):
 
 
 class Journey(Base):
-    """One issue the customer has with a business, followed across channels."""
+    """One issue the customer has with one business, followed across channels.
+
+    A business may name it by its own reference (a ticket or case number): sealed like any text, and
+    looked up by `reference_index`, a keyed HMAC of business, customer and reference
+    (`vrm.crypto.derive.journey_reference_index`), unique for each customer and business.
+    """
 
     __tablename__ = "journeys"
+    __table_args__ = (UniqueConstraint("customer_id", "business_id", "reference_index"),)
 
     id: Mapped[uuid_pk]
     customer_id: Mapped[uuid.UUID] = mapped_column(customer_fk(), index=True)
+    business_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("businesses.id", ondelete="RESTRICT"), index=True
+    )
     title: Mapped[sealed | None]
+    reference: Mapped[sealed | None]
+    reference_index: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    opened_by: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[created_at]
 
 
@@ -116,6 +128,9 @@ class Interaction(Base):
     direction: Mapped[str] = mapped_column(String(8))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(8))
+    # Whether the business sees it: always for what the business recorded; the customer's own records
+    # only once the customer shares them.
+    shared: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     subject: Mapped[sealed | None]
     summary: Mapped[sealed | None]
     outcome: Mapped[sealed | None]
