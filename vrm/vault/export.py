@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import list_businesses
 from vrm.consent import events
+from vrm.consent.records import consent_records
+from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import Interaction, list_interactions, list_journeys
 from vrm.vault.preferences import get_preferences, list_overrides
 from vrm.vault.profile import get_profile
@@ -20,9 +22,11 @@ FORMAT = "vrm-export/1"
 PAGE = 500
 
 
-def export_vault(session: Session, *, vault: CustomerVault, login_email: str) -> dict[str, Any]:
-    """Everything the vault holds for the customer, with companies named by their stable handle (the
-    consent log records that it was exported)."""
+def export_vault(
+    session: Session, *, vault: CustomerVault, login_email: str, keyring: KeyRing, issuer: str
+) -> dict[str, Any]:
+    """Everything the vault holds for the customer, with companies named by their stable handle, and their
+    consent records: consents, receipts (signed as `issuer`), reads. The consent log records the export."""
     names = {business.id: business.name for business in list_businesses(session)}
     journeys = list_journeys(session, vault=vault)
     events.data_exported(session, vault=vault)
@@ -40,6 +44,7 @@ def export_vault(session: Session, *, vault: CustomerVault, login_email: str) ->
             {"id": str(j.id), "title": j.title, "created_at": j.created_at.isoformat()} for j in journeys
         ],
         "interactions": [_interaction(item, names) for item in _all_interactions(session, vault)],
+        **consent_records(session, keyring=keyring, issuer=issuer, customer_id=vault.customer_id),
     }
 
 
