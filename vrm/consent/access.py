@@ -22,6 +22,7 @@ import orjson
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
+from vrm.accounts.businesses import HANDLE
 from vrm.accounts.models import Business
 from vrm.consent import events
 from vrm.consent.models import Grant, LogEvent
@@ -32,6 +33,7 @@ from vrm.oauth.models import OAuthClient
 
 PAGE = 50
 BATCH = 1_000  # reads fetched at a time when every one is wanted (the export)
+NO_CONNECTION = "no such connection"  # for an unknown company and one never given access alike
 TERMS = (events.GRANTED, events.CHANGED)  # the consent events whose receipts state what a grant covers
 
 
@@ -87,20 +89,21 @@ def connected_company(session: Session, *, customer_id: uuid.UUID, handle: str) 
     Raises:
         NotFound: no such company, or one the customer never gave access to (the two look alike).
     """
-    business = session.scalar(select(Business).where(Business.name == handle))
-    grants = (
-        list(
-            session.scalars(
-                select(Grant)
-                .where(Grant.customer_id == customer_id, Grant.business_id == business.id)
-                .order_by(Grant.granted_at.desc(), Grant.id)
-            )
-        )
-        if business is not None
-        else []
+    # Only a well-formed handle is looked up: anything else (a NUL byte...) names no company either.
+    business = (
+        session.scalar(select(Business).where(Business.name == handle)) if HANDLE.match(handle) else None
     )
-    if business is None or not grants:
-        raise NotFound("no such connection")
+    if business is None:
+        raise NotFound(NO_CONNECTION)
+    grants = list(
+        session.scalars(
+            select(Grant)
+            .where(Grant.customer_id == customer_id, Grant.business_id == business.id)
+            .order_by(Grant.granted_at.desc(), Grant.id)
+        )
+    )
+    if not grants:
+        raise NotFound(NO_CONNECTION)
     return Company(business, grants)
 
 
