@@ -103,9 +103,10 @@ def reads(handle: str) -> str:
 
 def _cursor(value: str | None) -> int | None:
     """The seq a page of older reads starts before; None (the newest page) for anything else."""
-    if value is None or not value.isascii() or not value.isdigit() or int(value) > LARGEST_SEQ:
-        return None
-    return int(value)
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > len(str(LARGEST_SEQ)):
+        return None  # (a digit string too long is not even converted: int() refuses past 4,300 digits)
+    seq = int(value)
+    return seq if seq <= LARGEST_SEQ else None
 
 
 def _page(failed: tuple[str, set[str], ConnectionForm, list[str]] | None = None) -> str:

@@ -73,6 +73,7 @@ def test_reads_come_fifty_a_page_with_a_way_to_older_ones_and_back(
         "abc",
         "-1",
         "99999999999999999999999999",
+        "9" * 5000,
         "\uff11\uff12",
     ):  # shown the newest page, never a 500
         assert reads_on(
