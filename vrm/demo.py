@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -9,9 +10,10 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import create_business
 from vrm.accounts.customers import create_customer, find_customer
-from vrm.consent.grants import grant_access
-from vrm.consent.scopes import scope_text
+from vrm.consent.grants import grant_access, record_read
 from vrm.crypto.keyring import KeyRing
+from vrm.oauth.clients import create_client
+from vrm.oauth.tokens import issue_tokens
 from vrm.vault.interactions import add_interaction, record_feedback
 from vrm.vault.journeys import start_journey
 from vrm.vault.keys import open_vault
@@ -166,7 +168,7 @@ def load_demo(session: Session, *, keyring: KeyRing) -> bool:
     return True
 
 
-# (business, purpose, scopes asked for, scopes the customer left ticked, read a day ago)
+# (business, purpose, scopes asked for, scopes the customer left ticked, what its application read)
 CONNECTIONS = [
     (
         "northwind-energy",
@@ -198,9 +200,29 @@ def _connections(
             requested_scopes=requested,
             scopes=granted,
         )
-        if read:  # as the business's last call would have noted it (no call was made: nothing is logged)
-            grant.last_read_scopes = scope_text(set(read.split()))
-            grant.last_read_at = datetime.now(UTC) - timedelta(days=1)
+        if read:  # noted as the business API notes a read, with a token of the company's application
+            application, _ = create_client(
+                session,
+                business_id=businesses[business],
+                name=f"{business.replace('-', ' ').title()} app",
+                redirect_uris=[f"https://{business}.example/vrm/callback"],
+            )
+            token = issue_tokens(
+                session,
+                client=application,
+                scope=granted,
+                access_token=secrets.token_urlsafe(32),  # not kept: nobody can use it
+                customer_id=customer_id,
+                grant=grant,
+            )
+            record_read(
+                session,
+                keyring=keyring,
+                grant=grant,
+                client_id=application.client_id,
+                token_id=token.id,
+                scopes=read.split(),
+            )
     session.flush()
 
 

@@ -31,7 +31,13 @@ def _customer() -> Customer:
 def export() -> Response:
     customer = _customer()
     vault = signed_in_vault()
-    document = export_vault(db_session(), vault=vault, login_email=login_email(vault, customer))
+    document = export_vault(
+        db_session(),
+        vault=vault,
+        login_email=login_email(vault, customer),
+        keyring=runtime().keyring,
+        issuer=runtime().settings.issuer,
+    )
     filename = f"vrm-vault-export-{datetime.now(UTC):%Y%m%d}.json"
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),

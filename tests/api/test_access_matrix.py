@@ -130,6 +130,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
             "history.sharing",
             "connections.change",
             "connections.withdraw",
+            "connections.reads",  # contoso-mobile, which A gave access to and B never did
             "receipts.download",
         ],
         frozenset({"customer_a"}),

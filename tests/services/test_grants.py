@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests import factories
 from vrm.accounts.customers import erase_customer
+from vrm.consent import grants
 from vrm.consent.grants import (
     LONGEST,
     change_grant,
@@ -216,3 +218,86 @@ def test_erasure_removes_the_customers_grants(session: Session, keyring: KeyRing
     erase_customer(session, keyring=keyring, customer_id=customer.id)
     session.expire_all()
     assert session.scalars(select(Grant)).all() == []
+
+
+AUCKLAND, LOS_ANGELES = ZoneInfo("Pacific/Auckland"), ZoneInfo("America/Los_Angeles")
+
+
+@pytest.mark.parametrize("zone", [AUCKLAND, LOS_ANGELES], ids=str)
+def test_until_ends_access_at_the_end_of_that_day_where_the_customer_lives(
+    session: Session, keyring: KeyRing, zone: ZoneInfo
+) -> None:
+    customer, _ = factories.customer(session, keyring)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
+    day = datetime.now(zone).date() + timedelta(days=30)
+    change_grant(
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        grant_id=grant.id,
+        scopes=ASKED,
+        last_day=day,
+        zone=zone,
+    )
+    assert grant.expires_at == datetime.combine(day, time(23, 59, 59), zone)
+    assert grant.expires_at.astimezone(zone).date() == day  # shown back to them as the day they chose
+    assert grant.expires_at.astimezone(UTC).date() == (day if zone is AUCKLAND else day + timedelta(days=1))
+
+
+@pytest.mark.parametrize("zone", [AUCKLAND, LOS_ANGELES], ids=str)
+def test_the_current_last_day_where_the_customer_lives_changes_nothing(
+    session: Session, keyring: KeyRing, zone: ZoneInfo
+) -> None:
+    customer, _ = factories.customer(session, keyring)
+    # 03:00 UTC: the day before in Los Angeles, the same day in Auckland; neither is 23:59:59 there.
+    end = datetime.combine(datetime.now(UTC).date() + timedelta(days=100), time(3), UTC)
+    grant = granted(session, keyring, customer.id, factories.business(session).id, expires_at=end)
+    shown = end.astimezone(zone).date()  # what the date input shows them as the current last day
+    change_grant(
+        session,
+        keyring=keyring,
+        customer_id=customer.id,
+        grant_id=grant.id,
+        scopes=["profile:read"],
+        last_day=shown,
+        zone=zone,
+    )
+    assert grant.expires_at == end and grant.scopes == "profile:read"
+    if zone is LOS_ANGELES:  # read as a UTC day, the same date would have ended access a day early
+        change_grant(
+            session, keyring=keyring, customer_id=customer.id, grant_id=grant.id, scopes=ASKED, last_day=shown
+        )
+        assert grant.expires_at < end
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "accepted"),
+    [
+        # 03:00 UTC on 2 May is still 1 May in Los Angeles: 1 May is today there, though yesterday in UTC.
+        (datetime(2031, 5, 2, 3, tzinfo=UTC), LOS_ANGELES, True),
+        (datetime(2031, 5, 2, 3, tzinfo=UTC), ZoneInfo("UTC"), False),
+        # 20:00 UTC on 1 May is already 2 May in Auckland: 1 May is past there, though today in UTC.
+        (datetime(2031, 5, 1, 20, tzinfo=UTC), AUCKLAND, False),
+        (datetime(2031, 5, 1, 20, tzinfo=UTC), ZoneInfo("UTC"), True),
+    ],
+)
+def test_today_is_the_day_it_is_where_the_customer_lives(
+    session: Session,
+    keyring: KeyRing,
+    monkeypatch: pytest.MonkeyPatch,
+    now: datetime,
+    zone: ZoneInfo,
+    accepted: bool,
+) -> None:
+    monkeypatch.setattr(grants, "utcnow", lambda: now)  # the service's clock, set to a moment of interest
+    customer, _ = factories.customer(session, keyring)
+    grant = granted(session, keyring, customer.id, factories.business(session).id)
+    change = {"keyring": keyring, "customer_id": customer.id, "grant_id": grant.id, "scopes": ASKED}
+    if accepted:
+        change_grant(session, **change, last_day=date(2031, 5, 1), zone=zone)  # type: ignore[arg-type]
+        assert grant.expires_at == datetime.combine(date(2031, 5, 1), time(23, 59, 59), zone)
+        assert grant.is_live(now)  # the rest of today stays theirs
+    else:
+        with pytest.raises(ValidationError) as refused:
+            change_grant(session, **change, last_day=date(2031, 5, 1), zone=zone)  # type: ignore[arg-type]
+        assert "last_day" in refused.value.errors

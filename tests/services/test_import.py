@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from tests import factories
 from tests.conftest import Database
 from vrm.accounts.customers import authenticate
+from vrm.consent.records import SECTIONS
 from vrm.crypto.keyring import KeyRing
 from vrm.demo import load_demo
 from vrm.errors import Conflict, ValidationError
@@ -20,6 +21,7 @@ from vrm.vault.importer import import_vault
 from vrm.vault.keys import open_vault
 
 DEMO = "demo@vrm.example"
+ISSUER = "https://vault.example.com"
 
 
 def demo_export(database: Database, ring: KeyRing) -> dict[str, Any]:
@@ -28,7 +30,11 @@ def demo_export(database: Database, ring: KeyRing) -> dict[str, Any]:
     with database.sessions() as session:
         customer = session.scalars(select(Customer)).one()
         return export_vault(
-            session, vault=open_vault(session, keyring=ring, customer_id=customer.id), login_email=DEMO
+            session,
+            vault=open_vault(session, keyring=ring, customer_id=customer.id),
+            login_email=DEMO,
+            keyring=ring,
+            issuer=ISSUER,
         )
 
 
@@ -36,6 +42,8 @@ def comparable(document: dict[str, Any]) -> dict[str, Any]:
     """What must survive the trip: everything but ids, export and feedback times (new on the new instance)."""
     clean = copy.deepcopy(document)
     clean.pop("exported_at")
+    for records in SECTIONS:  # the source instance's records of consent: not recreated by an import
+        clean.pop(records)
     journeys = {j.pop("id"): j for j in clean["journeys"]}
     for journey in journeys.values():
         journey.pop("created_at")  # a journey is opened anew by the import
@@ -60,10 +68,12 @@ def test_an_export_reimports_elsewhere_and_exports_back_the_same(database: Datab
         )
     with database.sessions() as session:
         vault = open_vault(session, keyring=other_ring, customer_id=customer.id)
-        again = export_vault(session, vault=vault, login_email=DEMO)
+        again = export_vault(session, vault=vault, login_email=DEMO, keyring=other_ring, issuer=ISSUER)
         assert authenticate(session, keyring=other_ring, email=DEMO, password="imported passphrase")
     assert comparable(again) == comparable(original)
     assert len(original["interactions"]) == 9 and original["business_preferences"]
+    assert original["consents"] and original["receipts"] and original["access"]  # the import took them in
+    assert again["consents"] == again["receipts"] == again["access"] == []  # and made none of its own
     [journey] = again["journeys"]
     assert (journey["business"], journey["reference"], journey["opened_by"]) == (
         "northwind-energy",
@@ -90,9 +100,8 @@ def test_an_export_from_before_journeys_had_a_company_still_imports(database: Da
     with database.sessions.begin() as session:
         customer = import_vault(session, keyring=ring, document=document)
     with database.sessions() as session:
-        again = export_vault(
-            session, vault=open_vault(session, keyring=ring, customer_id=customer.id), login_email=DEMO
-        )
+        vault = open_vault(session, keyring=ring, customer_id=customer.id)
+        again = export_vault(session, vault=vault, login_email=DEMO, keyring=ring, issuer=ISSUER)
     [journey] = again["journeys"]  # the one without interactions has no company to follow: left out
     assert (journey["business"], journey["reference"], journey["opened_by"]) == (
         "northwind-energy",

@@ -27,6 +27,7 @@ from vrm.vault.keys import retire_key, rotate_keys
 from vrm.vault.preferences import set_override, update_preferences
 
 ASKED = "profile:read contact:read"
+ISSUER = "https://vault.example.com"
 
 
 def logged(session: Session) -> list[dict[str, Any]]:
@@ -122,7 +123,7 @@ def test_export_and_erasure_are_logged_and_erasure_leaves_the_log_whole(
         customer, vault = factories.customer(session, keyring, email="leaving@example.org")
         shop = factories.business(session)
         factories.grant(session, keyring, customer, shop, ASKED)
-        export_vault(session, vault=vault, login_email="leaving@example.org")
+        export_vault(session, vault=vault, login_email="leaving@example.org", keyring=keyring, issuer=ISSUER)
     with database.sessions.begin() as session:
         erase_customer(session, keyring=keyring, customer_id=customer.id)
     with database.sessions() as session:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import not_, select, update
 from sqlalchemy.exc import OperationalError
@@ -22,6 +23,7 @@ from vrm.errors import NotFound
 from vrm.vault.rows import business_exists
 from vrm.vault.vocabulary import PURPOSES
 
+UTC_ZONE = ZoneInfo("UTC")
 LONGEST = timedelta(days=365)  # the default, and the most a customer can be asked for
 ENDED_SHOWN = 50
 READ_NOTED_EVERY = timedelta(minutes=1)
@@ -136,9 +138,11 @@ def change_grant(
     grant_id: object,
     scopes: Any,
     last_day: Any = None,
+    zone: ZoneInfo = UTC_ZONE,
 ) -> Grant:
     """Change what a business may see (within what it asked for) and, optionally, end the grant sooner:
-    after `last_day` (UTC). The current last day, or none, keeps the end as it is.
+    at the end of `last_day` in the customer's time `zone`. The current last day (the day the grant ends on
+    in that zone), or none, keeps the end as it is.
 
     Raises:
         NotFound: not one of this customer's grants in force.
@@ -152,7 +156,7 @@ def change_grant(
     granted = scope_names(scopes, "scopes", problems)
     if granted and not granted <= set(grant.requested_scopes.split()):
         problems.add("scopes", "must be a part of what the business asked for")
-    until = _last_day(last_day, now, grant.expires_at, problems)
+    until = _last_day(last_day, now, grant.expires_at, zone, problems)
     problems.check()
     grant.scopes, grant.expires_at = scope_text(granted), until
     session.flush()
@@ -233,10 +237,14 @@ def _expiry(value: Any, earliest: datetime, latest: datetime, problems: v.Proble
     return until or latest
 
 
-def _last_day(value: Any, now: datetime, end: datetime, problems: v.Problems) -> datetime:
-    if value is None or value == end.date():
+def _last_day(value: Any, now: datetime, end: datetime, zone: ZoneInfo, problems: v.Problems) -> datetime:
+    """The end of `value` in `zone`; `end` itself when `value` is the day it falls on there, or none."""
+    today, last = now.astimezone(zone).date(), end.astimezone(zone).date()
+    if value is None or value == last:
         return end
-    if not isinstance(value, date) or isinstance(value, datetime) or not now.date() <= value < end.date():
-        problems.add("last_day", f"must be a day from today to {end:%d %B %Y}")
+    if not isinstance(value, date) or isinstance(value, datetime) or not today <= value < last:
+        problems.add("last_day", f"must be a day from today to {last:%d %B %Y}")
         return end
-    return datetime.combine(value, time(23, 59, 59), UTC)
+    # The last second of that day where the customer lives, wherever UTC's day boundary falls (fold=1: the
+    # later of two such seconds, where clocks go back at midnight).
+    return datetime.combine(value, time(23, 59, 59, fold=1), zone).astimezone(UTC)

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from vrm.accounts.businesses import list_businesses
 from vrm.consent import events
+from vrm.consent.records import consent_records
+from vrm.crypto.keyring import KeyRing
 from vrm.vault.interactions import Interaction, list_interactions
 from vrm.vault.journeys import Journey, list_journeys
 from vrm.vault.preferences import get_preferences, list_overrides
@@ -21,9 +23,11 @@ FORMAT = "vrm-export/1"
 PAGE = 500
 
 
-def export_vault(session: Session, *, vault: CustomerVault, login_email: str) -> dict[str, Any]:
-    """Everything the vault holds for the customer, with companies named by their stable handle (the
-    consent log records that it was exported)."""
+def export_vault(
+    session: Session, *, vault: CustomerVault, login_email: str, keyring: KeyRing, issuer: str
+) -> dict[str, Any]:
+    """Everything the vault holds for the customer, with companies named by their stable handle, and their
+    consent records: consents, receipts (signed as `issuer`), reads. The consent log records the export."""
     names = {business.id: business.name for business in list_businesses(session)}
     journeys = _all_journeys(session, vault)
     events.data_exported(session, vault=vault)
@@ -39,6 +43,7 @@ def export_vault(session: Session, *, vault: CustomerVault, login_email: str) ->
         },
         "journeys": [_journey(journey, names) for journey in journeys],
         "interactions": [_interaction(item, names) for item in _all_interactions(session, vault)],
+        **consent_records(session, keyring=keyring, issuer=issuer, customer_id=vault.customer_id),
     }
 
 

@@ -37,6 +37,9 @@ def import_vault(
 ) -> Customer:
     """Create a customer from an export and fill their vault; the caller commits only if this returns.
 
+    The document's consent records (`consents`, `receipts`, `access`) are left as they are: they are the
+    records of the instance that wrote them, and the new account starts with no consent given.
+
     Raises:
         ValidationError: the document is not `vrm-export/1`, or a value in it is invalid (named by its path),
             or it names companies this instance does not know (unless `create_businesses`).
