@@ -68,6 +68,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
     **dict.fromkeys(
         [
             "pages.home",
+            "pages.favicon",
             "static",
             "pages.static",
             "health.healthz",
@@ -91,6 +92,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
         [
             "account.overview",
             "account.password",
+            "account.close_steps",
             "mydata.delete",
             "mydata.export",
             "two_factor.overview",

@@ -72,7 +72,7 @@ def test_an_unrelated_preference_change_keeps_the_stored_rules(session: Session,
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     ask(session, keyring, shop.id, sub)
     version = stored(session, sub).version
-    update_preferences(session, vault=vault, changes={"preferred_language": "fr"})
+    update_preferences(session, vault=vault, changes={"preferred_channel": "sms"})
     assert stored(session, sub).version == version and stored(session, sub).rules is not None
 
 

@@ -48,13 +48,12 @@ def test_quiet_hours_caps_and_preferred_channel_are_stored(session: Session, key
             "quiet_hours": {"start": "22:00", "end": "07:30", "time_zone": "America/New_York"},
             "frequency_caps": {"email": {"limit": 3, "period": "week"}},
             "preferred_channel": "chat",
-            "preferred_language": "pt-br",
         },
     )
     preferences = get_preferences(session, vault=vault)
     assert preferences.quiet_hours == {"start": "22:00", "end": "07:30", "time_zone": "America/New_York"}
     assert preferences.frequency_caps == {"email": {"limit": 3, "period": "week"}}
-    assert (preferences.preferred_channel, preferences.preferred_language) == ("chat", "pt-BR")
+    assert preferences.preferred_channel == "chat"
 
 
 def test_a_cap_set_to_null_is_removed(session: Session, keyring: KeyRing) -> None:

@@ -26,7 +26,6 @@ CHOICES = {
     "cap-sms-limit": "",
     "cap-sms-period": "day",
     "preferred_channel": "email",
-    "preferred_language": "fr-FR",
     "share-profile": "on",
     "share-contact": "on",
     "share-interactions": "on",
@@ -66,7 +65,7 @@ def test_every_choice_is_saved_at_once(app: Flask, database: Database, client: F
     assert not prefs.contact["voice"]["service"]  # unticked: refused
     assert prefs.quiet_hours == {"start": "22:00", "end": "07:30", "time_zone": "Europe/Paris"}
     assert prefs.frequency_caps == {"email": {"limit": 3, "period": "week"}}
-    assert (prefs.preferred_channel, prefs.preferred_language) == ("email", "fr-FR")
+    assert prefs.preferred_channel == "email"
     assert prefs.data_sharing == {
         "profile": True,
         "contact": True,
@@ -94,7 +93,6 @@ def test_invalid_choices_are_named_and_the_input_is_kept(
             "quiet_time_zone": "Mars/Olympus",
             "cap-email-limit": "0",
             "cap-sms-limit": "lots",
-            "preferred_language": "english!",
         },
     )
     page = response.get_data(as_text=True)
@@ -103,10 +101,9 @@ def test_invalid_choices_are_named_and_the_input_is_kept(
         "quiet_time_zone-error",
         "cap-email-limit-error",
         "cap-sms-limit-error",
-        "preferred_language-error",
     ):
         assert f'id="{error_id}"' in page, error_id
-    assert 'value="english!"' in page and 'value="lots"' in page
+    assert 'value="Mars/Olympus" selected' in page and 'value="lots"' in page
     assert stored(app, database).quiet_hours is None  # nothing half-saved
 
 

@@ -30,7 +30,7 @@ from vrm.vault.preferences import preferences_for_business
 from vrm.vault.reading import Reading, read_for_business
 
 customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
-PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale")
+PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale", "time_zone")
 CONTACT_FIELDS = ("emails", "phones", "addresses")
 EMPTY: dict[str, Any] = {"emails": [], "phones": [], "addresses": []}  # absent lists read as empty
 PAGE = 50
@@ -62,11 +62,12 @@ def preferences() -> Response:
     return _private(
         jsonify(
             sub=_subject(grant),
-            contact={channel: allowed for channel, allowed in current.contact.items()},
+            contact=current.contact,
             quiet_hours=current.quiet_hours,
             frequency_caps=current.frequency_caps,
             preferred_channel=current.preferred_channel,
-            preferred_language=current.preferred_language,
+            # The customer's one preferred language is their profile's; shared here as it always was.
+            preferred_language=reading.profile_fields(("language",))["language"],
         )
     )
 
