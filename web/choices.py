@@ -66,7 +66,7 @@ def time_zones(stored: str | None = None, *, now: datetime | None = None) -> lis
     known = {choice.value for group in groups for choice in group.choices}
     if stored and stored not in known:
         current = zones.current_name(stored)
-        label = stored if current in (None, stored) else f"{stored} (an older name for {zone_label(current)})"
+        label = stored if current in (None, stored) else f"{stored}, an older name for {zone_label(current)}"
         groups.insert(0, Group("Your current choice", (Choice(stored, label),)))
     return groups
 

@@ -30,9 +30,7 @@ CHROMIUM_ARGS = [
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 # The README's screenshots are refreshed only when asked (`make screenshots`): a test run leaves the tree
 # as it found it. Otherwise they are still taken (a page that cannot be drawn fails), into a temporary folder.
-SCREENSHOTS = Path(
-    os.environ.get("VRM_SCREENSHOTS") or tempfile.mkdtemp(prefix="vrm-screenshots-")
-).resolve()
+SCREENSHOTS = Path(os.environ.get("VRM_SCREENSHOTS") or tempfile.mkdtemp(prefix="vrm-screenshots-")).resolve()
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 375, "height": 812}
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Database
-from tests.web.conftest import post_form, sign_up
+from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
 from vrm.vault.keys import open_vault
 from vrm.vault.preferences import Preferences, get_preferences
@@ -109,3 +109,29 @@ def test_invalid_choices_are_named_and_the_input_is_kept(
 
 def test_preferences_need_signing_in(client: FlaskClient) -> None:
     assert client.get("/preferences").status_code == 302
+
+
+def test_the_preferred_language_is_shown_from_the_profile_with_a_way_there(client: FlaskClient) -> None:
+    sign_up(client, "prefers@example.org")
+    post_form(client, "/profile", {"language": "fr"})
+    page = " ".join(client.get("/preferences").get_data(as_text=True).split())
+    assert 'name="preferred_language"' not in page  # no second place to type one
+    assert "<dt>Preferred language</dt><dd>Français — French</dd>" in page
+    assert 'href="/profile#locale-heading">change it in your profile</a>' in page
+
+
+def test_quiet_hours_start_in_the_customers_own_time_zone(client: FlaskClient) -> None:
+    token = csrf_token(client, "/signup")
+    fields = {"email": "prefers@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    client.post("/signup", data={**fields, "time_zone": "America/Sao_Paulo", "csrf_token": token})
+    page = " ".join(client.get("/preferences").get_data(as_text=True).split())
+    assert '<option value="America/Sao_Paulo" selected>São Paulo (Brazil)' in page
+    assert "data-browser-time-zone" not in page
+
+
+def test_the_grid_is_one_table_with_every_channel_and_purpose(client: FlaskClient) -> None:
+    sign_up(client, "prefers@example.org")
+    page = client.get("/preferences").get_data(as_text=True)
+    assert "table-scroll" not in page and page.count('<table class="matrix"') == 1
+    assert 'aria-label="Web self-service: Offers from partners"' in page
+    assert page.count('type="checkbox" name="contact-') == 8 * 5
