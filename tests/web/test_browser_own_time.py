@@ -12,7 +12,15 @@ from flask import Flask
 
 from tests import factories
 from tests.conftest import Database
-from tests.web.browser import PHONE, chromium, live_server, new_context, require_browser
+from tests.web.browser import (
+    PHONE,
+    axe_violations,
+    chromium,
+    has_horizontal_scroll,
+    live_server,
+    new_context,
+    require_browser,
+)
 from tests.web.conftest import PASSWORD
 from tests.web.test_browser import check_page, sign_up_in
 
@@ -82,6 +90,7 @@ def test_a_customer_in_auckland_reads_times_there_and_finds_the_zone_chosen(
     assert page.get_by_text("Your profile is saved.").is_visible()
     language = page.get_by_label("Preferred language")
     assert language.input_value() == "mi" and "Māori" in language.locator("option:checked").inner_text()
+    check_page(page, "profile")
     context.close()
 
 
@@ -102,6 +111,9 @@ def test_the_empty_profile_rows_open_on_demand(server: str, browser: Any) -> Non
     # Both rows come back open, with what was typed and the error where it belongs.
     assert number.is_visible() and number.input_value() == "+64 21 123 4567"
     assert page.locator("#addresses-0-locality-error").is_visible()
+    assert axe_violations(page) == []
+    page.set_viewport_size(PHONE)
+    assert not has_horizontal_scroll(page)
     page.locator("#addresses-0-locality").fill("Auckland")
     page.locator("#addresses-0-country").fill("NZ")
     page.get_by_role("button", name="Save profile").click()
@@ -109,7 +121,6 @@ def test_the_empty_profile_rows_open_on_demand(server: str, browser: Any) -> Non
     assert page.get_by_text("Your profile is saved.").is_visible()
     assert number.is_visible() and number.input_value() == "+64211234567"
     assert page.get_by_text("Add another phone number").is_visible()
-    check_page(page, "profile")
     context.close()
 
 
