@@ -48,6 +48,18 @@ def import_vault(
     account = v.require_object(document.get("account"), "account")
     customer = create_customer(session, keyring=keyring, email=_value(account, "email"), password=password)
     vault = open_vault(session, keyring=keyring, customer_id=customer.id)
+    _profile_and_preferences(session, vault, document)
+    for handle, settings in v.require_object(document.get("business_preferences") or {}).items():
+        _under(
+            f"business_preferences.{handle}",
+            partial(set_override, session, vault=vault, business_id=businesses[handle], settings=settings),
+        )
+    journeys = _journeys(session, vault, document.get("journeys") or [])
+    _interactions(session, vault, document.get("interactions") or [], businesses, journeys, on_progress)
+    return customer
+
+
+def _profile_and_preferences(session: Session, vault: CustomerVault, document: Mapping[str, Any]) -> None:
     profile = v.require_object(document.get("profile"), "profile")
     preferences = dict(v.require_object(document.get("preferences"), "preferences"))
     # Documents from before the profile's language became the one preferred language carry it here.
@@ -60,14 +72,6 @@ def import_vault(
             rename={"language": "preferred_language"},
         )
     _under("preferences", lambda: update_preferences(session, vault=vault, changes=preferences))
-    for handle, settings in v.require_object(document.get("business_preferences") or {}).items():
-        _under(
-            f"business_preferences.{handle}",
-            partial(set_override, session, vault=vault, business_id=businesses[handle], settings=settings),
-        )
-    journeys = _journeys(session, vault, document.get("journeys") or [])
-    _interactions(session, vault, document.get("interactions") or [], businesses, journeys, on_progress)
-    return customer
 
 
 def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) -> dict[str, uuid.UUID]:
