@@ -47,8 +47,9 @@ PROFILE = {
             "label": "home",
         }
     ],
-    "language": "en",
+    "language": "en-GB",
     "locale": "en-GB",
+    "time_zone": "Europe/London",
     "birth_date": "1985-12-10",
     "attributes": {"loyalty tier": "gold"},
 }
@@ -57,7 +58,6 @@ PREFERENCES = {
     "quiet_hours": {"start": "21:00", "end": "08:00", "time_zone": "Europe/London"},
     "frequency_caps": {"email": {"limit": 2, "period": "week"}, "sms": {"limit": 1, "period": "day"}},
     "preferred_channel": "email",
-    "preferred_language": "en-GB",
     "data_sharing": {"feedback": False},
 }
 JOURNEY = "Billing error after the smart meter install"

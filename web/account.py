@@ -1,4 +1,4 @@
-"""The signed-in customer's account: their sessions and their password."""
+"""The signed-in customer's account: the next steps after sign-up, their sessions and their password."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from vrm.accounts.customers import change_password
+from vrm.accounts.customers import change_password, close_next_steps
 from vrm.accounts.models import Customer
 from vrm.accounts.sessions import end_other_sessions, end_session, list_sessions
 from vrm.accounts.two_factor import two_factor_enabled
@@ -15,6 +15,7 @@ from vrm.serving.request_scope import db_session
 from vrm.vault.profile import get_profile
 from web.forms import ChangePasswordForm, ConfirmForm, show_errors
 from web.login import signed_in, signed_in_vault
+from web.next_steps import next_steps
 
 account = Blueprint("account", __name__, url_prefix="/account")
 
@@ -31,12 +32,10 @@ def password() -> tuple[str, int] | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         me = signed_in()
-        customer = db_session().get(Customer, me.customer_id)
-        assert customer is not None  # a signed-in session belongs to an existing customer (cascade)
         try:
             change_password(
                 db_session(),
-                customer=customer,
+                customer=_customer(),
                 current=form.current_password.data,
                 new=form.new_password.data,
             )
@@ -49,6 +48,14 @@ def password() -> tuple[str, int] | Response:
     return _page(form), 422
 
 
+@account.post("/next-steps/close")
+@login_required  # type: ignore[untyped-decorator]
+def close_steps() -> Response:
+    close_next_steps(db_session(), customer=_customer())
+    flash("The next steps are put away. Profile, Preferences and Connections stay in the menu above.")
+    return redirect(url_for("account.overview"))
+
+
 @account.post("/sessions/<session_id>/end")
 @login_required  # type: ignore[untyped-decorator]
 def end(session_id: str) -> Response:
@@ -57,12 +64,20 @@ def end(session_id: str) -> Response:
     return redirect(url_for("account.overview"))
 
 
+def _customer() -> Customer:
+    customer = db_session().get(Customer, signed_in().customer_id)
+    assert customer is not None  # a signed-in session belongs to an existing customer (cascade)
+    return customer
+
+
 def _page(password_form: ChangePasswordForm) -> str:
     me = signed_in()
     vault = signed_in_vault()
+    profile = get_profile(db_session(), vault=vault)
     return render_template(
         "account.html",
-        profile=get_profile(db_session(), vault=vault),
+        profile=profile,
+        steps=next_steps(_customer(), profile),
         password_form=password_form,
         sessions=list_sessions(db_session(), vault=vault),
         current_session=me.session_id,

@@ -45,7 +45,11 @@ def signup() -> Response:
     if form.validate_on_submit():
         try:
             customer = create_customer(
-                db_session(), keyring=runtime().keyring, email=form.email.data, password=form.password.data
+                db_session(),
+                keyring=runtime().keyring,
+                email=form.email.data,
+                password=form.password.data,
+                time_zone=form.time_zone.data,  # the browser's, from static/time-zone.js
             )
         except ValidationError as error:
             show_errors(form, error.errors)

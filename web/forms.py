@@ -11,6 +11,7 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    HiddenField,
     IntegerField,
     PasswordField,
     RadioField,
@@ -31,6 +32,8 @@ PASSWORD_LENGTH = f"Use at least {MIN_LENGTH} characters (and at most {MAX_LENGT
 
 
 class SignUpForm(FlaskForm):  # type: ignore[misc]
+    # Filled in by static/time-zone.js with the browser's zone; the vault keeps it only if it knows it.
+    time_zone = HiddenField()
     email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField(
         "Password",
@@ -205,8 +208,26 @@ class ProfileForm(FlaskForm):  # type: ignore[misc]
     primary_phone = IntegerField("Primary phone", validators=[Optional()])
     addresses = FieldList(FormField(AddressEntry), min_entries=1, max_entries=MAX_ROWS)
     primary_address = IntegerField("Primary address", validators=[Optional()])
-    language = StringField("Language", description="e.g. en, fr, pt-BR")
-    locale = StringField("Region format", description="e.g. en-GB, fr-FR")
+    # The choices are the pickers' lists (web.choices), set by the view with the stored value kept among them.
+    language = SelectField(
+        "Preferred language",
+        choices=[],
+        validate_choice=False,
+        description="The language companies should use with you. Those that may read your contact "
+        "preferences see it too.",
+    )
+    locale = SelectField(
+        "Region format",
+        choices=[],
+        validate_choice=False,
+        description="How dates, times and numbers are written for you, e.g. 31/12/2026 or 12/31/2026.",
+    )
+    time_zone = SelectField(
+        "Time zone",
+        choices=[],
+        validate_choice=False,
+        description="Every time on these pages is shown in it.",
+    )
     birth_date = DateField("Date of birth", validators=[Optional()])
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
@@ -25,13 +24,14 @@ from vrm.vault.preferences import (
     set_override,
     update_preferences,
 )
+from vrm.vault.profile import get_profile
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
-from web import words
+from web import choices, words
+from web.clock import viewer_zone, zone_chosen
 from web.forms import ConfirmForm
 from web.login import signed_in, signed_in_vault
 
 preferences = Blueprint("preferences", __name__, url_prefix="/preferences")
-TIME_ZONES = sorted(available_timezones())
 
 
 @preferences.get("")
@@ -48,23 +48,29 @@ def save() -> Response | tuple[str, int]:
         update_preferences(db_session(), vault=signed_in_vault(), changes=submitted)
     except ValidationError as error:
         return _page(submitted, error.errors), 422
-    _announce()
+    announce_preferences_changed()
     flash("Your preferences are saved. Every company must follow them from now on.")
     return redirect(url_for("preferences.show"))
 
 
 def _page(values: dict[str, Any], errors: dict[str, str]) -> str:
     overridden = set(list_overrides(db_session(), vault=signed_in_vault()))
+    language = get_profile(db_session(), vault=signed_in_vault()).language
     return render_template(
         "preferences.html",
         **_form_context(values, errors),
         companies=list_businesses(db_session()),
         overridden=overridden,
+        language=choices.language_label(language),
     )
 
 
 def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     """What both preference forms (general and one company's) are drawn from."""
+    # Quiet hours not set yet start in the customer's own zone; with none chosen, in the browser's (by
+    # static/time-zone.js), or in UTC.
+    own_zone = viewer_zone().key if zone_chosen() else None
+    zone = (values["quiet_hours"] or {}).get("time_zone") or own_zone or "UTC"
     return {
         "values": values,
         "errors": errors,
@@ -73,7 +79,9 @@ def _form_context(values: dict[str, Any], errors: dict[str, str]) -> dict[str, A
         "purposes": PURPOSES,
         "categories": DATA_CATEGORIES,
         "periods": FREQUENCY_PERIODS,
-        "time_zones": TIME_ZONES,
+        "quiet_zone": zone,
+        "quiet_zone_from_browser": not values["quiet_hours"] and own_zone is None,
+        "zone_groups": choices.time_zones(zone),
         "input_id": _input_id,
         "confirm": ConfirmForm(),
     }
@@ -98,7 +106,7 @@ def save_company(name: str) -> Response | tuple[str, int]:
         set_override(db_session(), vault=vault, business_id=business.id, settings=settings)
     except ValidationError as error:
         return _company_page(business, chosen, error.errors), 422
-    _announce(business.id)
+    announce_preferences_changed(business.id)
     flash(
         f"Your rules for {business.display_name} are saved."
         if settings
@@ -110,6 +118,7 @@ def save_company(name: str) -> Response | tuple[str, int]:
 def _differences(general: Preferences, chosen: dict[str, Any]) -> dict[str, Any]:
     """Only where one company's rules differ from the general ones, so later general changes still
     apply to everything the customer did not single out."""
+    # Both are complete (vrm.vault.preferences.complete_contact): every channel and purpose is there.
     contact = {
         c: {p: allowed for p, allowed in chosen["contact"][c].items() if allowed != general.contact[c][p]}
         for c in CHANNELS
@@ -145,12 +154,12 @@ def _company_page(business: Business, values: dict[str, Any], errors: dict[str, 
 def reset_company(name: str) -> Response:
     business = get_business(db_session(), name=name)
     set_override(db_session(), vault=signed_in_vault(), business_id=business.id, settings={})
-    _announce(business.id)
+    announce_preferences_changed(business.id)
     flash(f"{business.display_name} follows your general preferences again.")
     return redirect(url_for("preferences.company", name=name))
 
 
-def _announce(only: uuid.UUID | None = None) -> None:
+def announce_preferences_changed(only: uuid.UUID | None = None) -> None:
     """Tell the companies concerned (through their webhooks) that the rules changed and must be re-read."""
     concerned = businesses_with_access(db_session(), customer_id=signed_in().customer_id)
     announce(
@@ -182,7 +191,6 @@ def _values_of(current: Preferences) -> dict[str, Any]:
         "quiet_hours": current.quiet_hours,
         "frequency_caps": current.frequency_caps,
         "preferred_channel": current.preferred_channel,
-        "preferred_language": current.preferred_language,
         "data_sharing": current.data_sharing,
     }
 
@@ -212,6 +220,5 @@ def _from_form(form: MultiDict[str, str]) -> dict[str, Any]:
         "quiet_hours": quiet,
         "frequency_caps": caps,
         "preferred_channel": form.get("preferred_channel") or None,
-        "preferred_language": form.get("preferred_language", "").strip() or None,
         "data_sharing": {category: form.get(f"share-{category}") == "on" for category in DATA_CATEGORIES},
     }

@@ -1,4 +1,5 @@
-"""The customer's profile page: names, several emails, phones and addresses (one primary each), and more."""
+"""The customer's profile page: names, several emails, phones and addresses (one primary each), their
+preferred language, region format and time zone (picked by name), and birthday."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from vrm.consent.policy import audience
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session
 from vrm.vault.profile import Profile, get_profile, update_profile
+from web import choices
 from web.forms import ProfileForm, show_errors
 from web.login import signed_in_vault
+from web.preferences import announce_preferences_changed
 
 profile = Blueprint("profile", __name__, url_prefix="/profile")
 LISTS = {"emails": "primary_email", "phones": "primary_phone", "addresses": "primary_address"}
@@ -27,7 +30,8 @@ ENTRY_ERROR = re.compile(r"(emails|phones|addresses)\[(\d+)\](?:\.(\w+))?")
 @profile.get("")
 @login_required  # type: ignore[untyped-decorator]
 def show() -> str:
-    return _page(_form_for(get_profile(db_session(), vault=signed_in_vault())))
+    current = get_profile(db_session(), vault=signed_in_vault())
+    return _page(_form_for(current), zone_stored=current.time_zone is not None)
 
 
 @profile.post("")
@@ -36,11 +40,16 @@ def save() -> Response | tuple[str, int]:
     form = ProfileForm()
     if form.validate_on_submit():
         changes, kept = _changes(form)
+        vault = signed_in_vault()
+        before = get_profile(db_session(), vault=vault).language
         try:
-            update_profile(db_session(), vault=signed_in_vault(), changes=changes)
+            saved = update_profile(db_session(), vault=vault, changes=changes)
         except ValidationError as error:
             _attach(form, error.errors, kept)
         else:
+            if saved.language != before:
+                # Companies read it as the preferred language of the preferences: tell them to read again.
+                announce_preferences_changed()
             flash("Your profile is saved.")
             return redirect("/profile")
     for name in LISTS:
@@ -49,10 +58,18 @@ def save() -> Response | tuple[str, int]:
     return _page(form), 422
 
 
-def _page(form: ProfileForm) -> str:
+def _page(form: ProfileForm, *, zone_stored: bool = True) -> str:
+    """The page; `zone_stored` False: no time zone chosen yet, so the picker offers the browser's."""
+    form.language.choices = [("", "No preference"), *choices.languages(form.language.data or None)]
+    form.locale.choices = [("", "No preference"), *choices.region_formats(form.locale.data or None)]
+    form.time_zone.choices = {
+        group.label: list(group.choices) for group in choices.time_zones(form.time_zone.data or None)
+    }
+    if not form.time_zone.data:
+        form.time_zone.data = "UTC"  # what applies until one is chosen
     # Which companies may read each part of the profile now: the consent policy's answer, explained.
     readers = audience(db_session(), vault=signed_in_vault())
-    return render_template("profile.html", form=form, audience=readers)
+    return render_template("profile.html", form=form, audience=readers, zone_stored=zone_stored)
 
 
 def _form_for(current: Profile) -> ProfileForm:
@@ -63,6 +80,7 @@ def _form_for(current: Profile) -> ProfileForm:
         "display_name": current.display_name,
         "language": current.language,
         "locale": current.locale,
+        "time_zone": current.time_zone,
         "birth_date": date.fromisoformat(current.birth_date) if current.birth_date else None,
         "emails": [{"address": e["address"], "label": e["label"]} for e in current.emails] + [{}],
         "phones": [{"number": p["number"], "label": p["label"]} for p in current.phones] + [{}],
@@ -78,7 +96,7 @@ def _changes(form: ProfileForm) -> tuple[dict[str, Any], dict[str, list[int]]]:
     """The service's changes from the form; `kept` maps each list's entries back to their form rows."""
     changes: dict[str, Any] = {
         name: form[name].data or None
-        for name in ("given_name", "family_name", "display_name", "language", "locale")
+        for name in ("given_name", "family_name", "display_name", "language", "locale", "time_zone")
     }
     changes["birth_date"] = form.birth_date.data.isoformat() if form.birth_date.data else None
     kept: dict[str, list[int]] = {}

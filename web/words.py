@@ -10,6 +10,7 @@ CHANNELS = {
     "post": "Post",
     "push": "App notification",
     "social": "Social media",
+    "web": "Web self-service",
 }
 PURPOSES = {
     "service": "Service messages",

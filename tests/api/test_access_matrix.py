@@ -69,6 +69,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
     **dict.fromkeys(
         [
             "pages.home",
+            "pages.favicon",
             "static",
             "pages.static",
             "health.healthz",
@@ -92,6 +93,7 @@ ALLOWED: dict[str, frozenset[str] | set[str]] = {
         [
             "account.overview",
             "account.password",
+            "account.close_steps",
             "mydata.delete",
             "mydata.export",
             "two_factor.overview",

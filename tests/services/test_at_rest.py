@@ -48,6 +48,7 @@ def seed(database: Database, keyring: KeyRing) -> None:
                 "family_name": SECRETS["family_name"],
                 "phones": [{"number": SECRETS["phone"]}],
                 "language": SECRETS["language"],
+                "time_zone": SECRETS["time_zone"],
                 "birth_date": "1977-07-07",
                 "addresses": [{"lines": [SECRETS["street"]], "locality": "Leeds", "country": "GB"}],
                 "attributes": {"tier": SECRETS["attribute"]},

@@ -24,12 +24,21 @@ from vrm.errors import IntegrityError
 from vrm.oauth.pairwise import subject_for
 from vrm.vault.interactions import update_interaction
 from vrm.vault.keys import retire_key, rotate_keys
+from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.preferences import set_override, update_preferences
+from vrm.vault.rows import only_row
 
 
-def ask(session: Session, keyring: KeyRing, business_id: object, sub: str, channel: str = "email") -> tuple:
+def ask(
+    session: Session,
+    keyring: KeyRing,
+    business_id: object,
+    sub: str,
+    channel: str = "email",
+    purpose: str = "marketing",
+) -> tuple:
     now = datetime.now(UTC)
-    question = ContactQuestion(sub, channel, "marketing", now)
+    question = ContactQuestion(sub, channel, purpose, now)
     decision = decide_contacts(
         session, keyring=keyring, business_id=business_id, questions=[question], now=now
     ).answers[0]
@@ -73,7 +82,7 @@ def test_an_unrelated_preference_change_keeps_the_stored_rules(session: Session,
     sub = subject_for(session, keyring=keyring, business_id=shop.id, customer_id=customer.id)
     ask(session, keyring, shop.id, sub)
     version = stored(session, sub).version
-    update_preferences(session, vault=vault, changes={"preferred_language": "fr"})
+    update_preferences(session, vault=vault, changes={"preferred_channel": "sms"})
     assert stored(session, sub).version == version and stored(session, sub).rules is not None
 
 
@@ -183,3 +192,26 @@ def test_a_contact_the_customer_recorded_and_keeps_private_does_not_count_toward
     assert ask(session, keyring, shop.id, sub) == (True, None)  # a deny would tell the business of it
     update_interaction(session, vault=vault, interaction_id=own.id, changes={"shared": True})
     assert ask(session, keyring, shop.id, sub) == (False, "frequency_cap")
+
+
+def test_the_web_channel_is_decided_for_customers_from_before_and_after_it_existed(
+    session: Session, keyring: KeyRing
+) -> None:
+    shop = factories.business(session)
+    old, old_vault = factories.customer(session, keyring)
+    # Rules as stored before the web channel: no "web" key at all.
+    old_rules = {c: {"service": c != "social", "marketing": False} for c in ("email", "sms", "social")}
+    old_vault.seal_into(only_row(session, PreferencesRow, old_vault), contact=old_rules)
+    new, _ = factories.customer(session, keyring)
+    subs = {}
+    for customer in (old, new):
+        factories.grant(session, keyring, customer, shop)
+        subs[customer.id] = subject_for(
+            session, keyring=keyring, business_id=shop.id, customer_id=customer.id
+        )
+    assert ask(session, keyring, shop.id, subs[old.id], "web", "service") == (False, "channel_not_allowed")
+    assert ask(session, keyring, shop.id, subs[new.id], "web", "service") == (True, None)
+    assert ask(session, keyring, shop.id, subs[new.id], "web", "marketing") == (False, "purpose_not_allowed")
+    update_preferences(session, vault=old_vault, changes={"contact": {"web": {"marketing": True}}})
+    assert ask(session, keyring, shop.id, subs[old.id], "web", "marketing") == (True, None)
+    assert ask(session, keyring, shop.id, subs[old.id], "email", "service") == (True, None)  # kept

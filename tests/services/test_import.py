@@ -19,6 +19,7 @@ from vrm.models import Customer
 from vrm.vault.export import export_vault
 from vrm.vault.importer import import_vault
 from vrm.vault.keys import open_vault
+from vrm.vault.profile import get_profile
 
 DEMO = "demo@vrm.example"
 ISSUER = "https://vault.example.com"
@@ -187,3 +188,35 @@ def test_unknown_companies_are_created_only_when_asked(session: Any, keyring: Ke
     }
     customer = import_vault(session, keyring=keyring, document=document, create_businesses=True)
     assert customer.id is not None
+
+
+def older_document(email: str, profile: dict[str, Any], preferred_language: object) -> dict[str, Any]:
+    """A document exported before the profile's language became the one preferred language."""
+    return {
+        "format": "vrm-export/1",
+        "account": {"email": email},
+        "profile": profile,
+        "preferences": {"preferred_channel": "email", "preferred_language": preferred_language},
+    }
+
+
+@pytest.mark.parametrize(
+    ("profile", "language"),
+    [({}, "pt-BR"), ({"language": None}, "pt-BR"), ({"language": "de"}, "de")],
+)
+def test_an_older_documents_preferred_language_becomes_the_profiles_when_it_has_none(
+    session: Any, keyring: KeyRing, profile: dict[str, Any], language: str
+) -> None:
+    customer = import_vault(
+        session, keyring=keyring, document=older_document("older@example.org", profile, "pt-br")
+    )
+    vault = open_vault(session, keyring=keyring, customer_id=customer.id)
+    assert get_profile(session, vault=vault).language == language
+
+
+def test_an_older_documents_invalid_preferred_language_is_named_where_it_is(
+    session: Any, keyring: KeyRing
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        import_vault(session, keyring=keyring, document=older_document("odd@example.org", {}, "english!"))
+    assert set(raised.value.errors) == {"preferences.preferred_language"}

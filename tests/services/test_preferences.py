@@ -9,15 +9,31 @@ from sqlalchemy.orm import Session
 from tests import factories
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import NotFound, ValidationError
+from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.preferences import (
+    contact_rules,
     get_override,
     get_preferences,
     list_overrides,
     preferences_for_business,
+    preferences_saved,
     set_override,
     update_preferences,
 )
+from vrm.vault.rows import only_row
+from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, PURPOSES
+
+# The contact rules as stored before the web channel existed: its key is missing.
+BEFORE_WEB = {
+    channel: {purpose: purpose == "service" and channel != "social" for purpose in PURPOSES}
+    for channel in ("email", "sms", "voice", "chat", "post", "push", "social")
+}
+
+
+def store_old_contact_rules(session: Session, vault: CustomerVault) -> None:
+    vault.seal_into(only_row(session, PreferencesRow, vault), contact=BEFORE_WEB)
+    session.flush()
 
 
 def test_new_vault_allows_only_service_messages_off_social(session: Session, keyring: KeyRing) -> None:
@@ -48,13 +64,12 @@ def test_quiet_hours_caps_and_preferred_channel_are_stored(session: Session, key
             "quiet_hours": {"start": "22:00", "end": "07:30", "time_zone": "America/New_York"},
             "frequency_caps": {"email": {"limit": 3, "period": "week"}},
             "preferred_channel": "chat",
-            "preferred_language": "pt-br",
         },
     )
     preferences = get_preferences(session, vault=vault)
     assert preferences.quiet_hours == {"start": "22:00", "end": "07:30", "time_zone": "America/New_York"}
     assert preferences.frequency_caps == {"email": {"limit": 3, "period": "week"}}
-    assert (preferences.preferred_channel, preferences.preferred_language) == ("chat", "pt-BR")
+    assert preferences.preferred_channel == "chat"
 
 
 def test_a_cap_set_to_null_is_removed(session: Session, keyring: KeyRing) -> None:
@@ -151,3 +166,60 @@ def test_override_rejects_fields_that_cannot_differ_per_business(session: Sessio
     with pytest.raises(ValidationError) as raised:
         set_override(session, vault=vault, business_id=bank.id, settings={"preferred_channel": "sms"})
     assert "preferred_channel" in raised.value.errors
+
+
+def test_a_new_customer_gets_service_messages_on_the_web_channel_too(
+    session: Session, keyring: KeyRing
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    assert get_preferences(session, vault=vault).contact["web"] == {
+        purpose: purpose == "service" for purpose in PURPOSES
+    }
+
+
+def test_rules_stored_before_the_web_channel_allow_nothing_on_it(session: Session, keyring: KeyRing) -> None:
+    _, vault = factories.customer(session, keyring)
+    store_old_contact_rules(session, vault)
+    preferences = get_preferences(session, vault=vault)
+    assert preferences.contact["web"] == dict.fromkeys(PURPOSES, False)  # the customer never said yes
+    assert preferences.contact["email"]["service"]  # the rest as stored
+
+
+def test_old_rules_read_complete_through_every_path(session: Session, keyring: KeyRing) -> None:
+    _, vault = factories.customer(session, keyring)
+    shop, other = factories.business(session), factories.business(session)
+    store_old_contact_rules(session, vault)
+    set_override(
+        session, vault=vault, business_id=shop.id, settings={"contact": {"sms": {"marketing": True}}}
+    )
+    for_shop = preferences_for_business(session, vault=vault, business_id=shop.id).contact
+    assert for_shop["web"] == dict.fromkeys(PURPOSES, False) and for_shop["sms"]["marketing"]
+    bulk = contact_rules(session, vaults={vault.customer_id: vault}, business_id=shop.id)
+    assert bulk[vault.customer_id].contact["web"] == dict.fromkeys(PURPOSES, False)
+    assert bulk[vault.customer_id].contact["sms"]["marketing"]
+    plain = contact_rules(session, vaults={vault.customer_id: vault}, business_id=other.id)
+    assert set(plain[vault.customer_id].contact) == set(CHANNELS)
+
+
+def test_saving_old_rules_keeps_every_choice_and_can_allow_the_web(
+    session: Session, keyring: KeyRing
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    store_old_contact_rules(session, vault)
+    saved = update_preferences(session, vault=vault, changes={"contact": {"web": {"marketing": True}}})
+    assert saved.contact["web"] == {purpose: purpose == "marketing" for purpose in PURPOSES}
+    assert saved.contact["email"] == BEFORE_WEB["email"]
+
+
+def test_the_preferred_language_is_no_longer_a_preference(session: Session, keyring: KeyRing) -> None:
+    _, vault = factories.customer(session, keyring)
+    with pytest.raises(ValidationError) as raised:
+        update_preferences(session, vault=vault, changes={"preferred_language": "fr"})
+    assert "preferred_language" in raised.value.errors  # it is the profile's language now
+
+
+def test_preferences_count_as_saved_once_the_customer_saves_them(session: Session, keyring: KeyRing) -> None:
+    _, vault = factories.customer(session, keyring)
+    assert not preferences_saved(session, vault=vault)
+    update_preferences(session, vault=vault, changes={})  # saved as they are: the defaults, looked at
+    assert preferences_saved(session, vault=vault)

@@ -6,9 +6,15 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests import factories
+from vrm.accounts.customers import create_customer
 from vrm.crypto.keyring import KeyRing
 from vrm.errors import ValidationError
-from vrm.vault.profile import get_profile, update_profile
+from vrm.vault.keys import open_vault
+from vrm.vault.models import Preferences as PreferencesRow
+from vrm.vault.preferences import legacy_language
+from vrm.vault.profile import get_profile, get_time_zone, update_profile
+from vrm.vault.rows import only_row
+from vrm.vault.seal import CustomerVault
 
 FULL = {
     "given_name": "Grace",
@@ -30,6 +36,7 @@ FULL = {
     ],
     "language": "EN",
     "locale": "en_us",
+    "time_zone": "America/New_York",
     "birth_date": "1906-12-09",
     "attributes": {"rank": "Rear Admiral"},
 }
@@ -49,6 +56,7 @@ def test_profile_round_trips_every_field(session: Session, keyring: KeyRing) -> 
     assert profile.phones == [{"number": "+12025550143", "label": "mobile", "primary": True}]
     assert profile.addresses[0]["country"] == "US" and profile.addresses[0]["lines"] == ["1 Main St", "Apt 2"]
     assert (profile.language, profile.locale, profile.birth_date) == ("en", "en-US", "1906-12-09")
+    assert profile.time_zone == "America/New_York"
     assert profile.attributes == {"rank": "Rear Admiral"}
 
 
@@ -84,6 +92,10 @@ def test_clearing_a_field_removes_it(session: Session, keyring: KeyRing) -> None
         ({"birth_date": "31/12/1990"}, "birth_date"),
         ({"birth_date": "2999-01-01"}, "birth_date"),
         ({"language": "english!"}, "language"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
+        ({"time_zone": "localtime"}, "time_zone"),  # this machine's zone, whatever it is: not a zone
+        ({"time_zone": "../../etc/passwd"}, "time_zone"),
+        ({"time_zone": ["Europe/Paris"]}, "time_zone"),
         ({"given_name": "x" * 101}, "given_name"),
         ({"given_name": 42}, "given_name"),
         ({"addresses": [{"lines": [], "locality": "Paris", "country": "FR"}]}, "addresses[0].lines"),
@@ -120,3 +132,61 @@ def test_all_invalid_fields_are_reported_together(session: Session, keyring: Key
     with pytest.raises(ValidationError) as raised:
         update_profile(session, vault=vault, changes={"birth_date": "soon", "language": "?"})
     assert set(raised.value.errors) == {"birth_date", "language"}
+
+
+@pytest.mark.parametrize(
+    ("reported", "kept"),
+    [
+        ("Pacific/Auckland", "Pacific/Auckland"),
+        ("Asia/Calcutta", "Asia/Kolkata"),  # some browsers still report the old names
+        ("US/Eastern", "America/New_York"),
+        ("Europe/Kiev", "Europe/Kyiv"),
+        ("Etc/UTC", "UTC"),
+        ("Mars/Olympus_Mons", None),
+        ("localtime", None),
+        ("", None),
+        (None, None),
+        (["Europe/Paris"], None),
+    ],
+)
+def test_sign_up_keeps_the_browsers_zone_under_its_current_name_or_none(
+    session: Session, keyring: KeyRing, reported: object, kept: str | None
+) -> None:
+    customer = create_customer(session, keyring=keyring, email="zoned@example.org", time_zone=reported)
+    vault = open_vault(session, keyring=keyring, customer_id=customer.id)
+    assert get_time_zone(session, vault=vault) == kept == get_profile(session, vault=vault).time_zone
+
+
+def test_an_old_zone_name_stays_valid_once_stored(session: Session, keyring: KeyRing) -> None:
+    _, vault = factories.customer(session, keyring)
+    profile = update_profile(session, vault=vault, changes={"time_zone": "Asia/Calcutta"})
+    assert profile.time_zone == "Asia/Calcutta"  # the customer's choice, not rewritten behind their back
+    assert update_profile(session, vault=vault, changes={"given_name": "A"}).time_zone == "Asia/Calcutta"
+
+
+def store_legacy_language(vault: CustomerVault, session: Session, tag: str) -> None:
+    """Seal a preferred language into the preferences, as the preferences page once stored it."""
+    vault.seal_into(only_row(session, PreferencesRow, vault), preferred_language=tag)
+    session.flush()
+
+
+def test_a_language_once_chosen_in_the_preferences_is_the_profiles_until_one_is_saved(
+    session: Session, keyring: KeyRing
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    store_legacy_language(vault, session, "pt-BR")
+    assert get_profile(session, vault=vault).language == "pt-BR"
+    update_profile(session, vault=vault, changes={"given_name": "Ana"})  # no language saved: still there
+    assert get_profile(session, vault=vault).language == "pt-BR"
+    assert update_profile(session, vault=vault, changes={"language": "fr"}).language == "fr"
+    assert legacy_language(session, vault=vault) is None  # moved for good
+    assert update_profile(session, vault=vault, changes={"language": None}).language is None  # not back
+
+
+def test_the_profiles_language_wins_over_one_left_in_the_preferences(
+    session: Session, keyring: KeyRing
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    update_profile(session, vault=vault, changes={"language": "de"})
+    store_legacy_language(vault, session, "pt-BR")
+    assert get_profile(session, vault=vault).language == "de"

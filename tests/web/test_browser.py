@@ -101,6 +101,7 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     page.get_by_role("link", name="Profile").click()
     page.get_by_label("Given name").fill("Ada")
     page.get_by_label("Family name").fill("Lovelace")
+    page.get_by_text("Add a phone number").click()  # the empty row shows on demand
     page.locator("#phones-0-number").fill("+44 20 7946 0958")
     page.get_by_role("button", name="Save profile").click()
     page.wait_for_load_state()
@@ -183,7 +184,7 @@ def test_a_customer_narrows_then_withdraws_a_companys_access(
     sign_up_in(page, base, "connected@example.org")
     seed_grant(app, database, "connected@example.org")
 
-    page.get_by_role("link", name="Profile").click()
+    page.get_by_role("link", name="Profile", exact=True).click()  # the menu's, not a next step's
     assert page.get_by_text("Seen by Northwind Energy").first.is_visible()
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Connections").click()
     connection = page.get_by_role("region", name="Northwind Energy")

@@ -13,7 +13,9 @@ from tests.web.conftest import post_form, sign_up
 from tests.web.test_preferences import CHOICES
 from vrm.accounts.customers import find_customer
 from vrm.vault.keys import open_vault
+from vrm.vault.models import Preferences as PreferencesRow
 from vrm.vault.preferences import get_override, preferences_for_business
+from vrm.vault.rows import only_row
 
 
 def company(database: Database) -> object:
@@ -132,3 +134,28 @@ def test_invalid_company_rules_are_explained_and_kept(
     assert 'id="cap-sms-limit-error"' in page and 'value="lots"' in page
     assert re.search(r'id="contact-post-marketing"\s+aria-label="[^"]+" checked', page)  # ticks kept
     assert effective(app, database, bank)[0] == {}  # nothing stored
+
+
+def test_a_company_page_over_rules_stored_before_the_web_channel_saves(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    bank = company(database)
+    sign_up(client, "prefers@example.org")
+    ring = app.extensions["vrm"].keyring
+    with database.sessions.begin() as session:
+        customer = find_customer(session, keyring=ring, email="prefers@example.org")
+        assert customer is not None
+        vault = open_vault(session, keyring=ring, customer_id=customer.id)
+        old = {"email": {"service": True, "marketing": False}, "sms": {"service": True}}
+        vault.seal_into(only_row(session, PreferencesRow, vault), contact=old)
+    page = " ".join(client.get("/preferences/companies/fabrikam-bank").get_data(as_text=True).split())
+    assert 'id="contact-web-service" aria-label="Web self-service: Service messages">' in page  # unticked
+    response = post_form(
+        client,
+        "/preferences/companies/fabrikam-bank",
+        {"contact-email-service": "on", "contact-sms-service": "on", "contact-web-service": "on"},
+    )
+    assert response.status_code == 302
+    override, contact = effective(app, database, bank)
+    assert override["contact"] == {"web": {"service": True}}  # the one difference from the general rules
+    assert contact["web"]["service"] and not contact["web"]["marketing"]

@@ -37,9 +37,10 @@ def test_export_is_one_json_file_with_everything(app: Flask, database: Database,
         "quiet_hours",
         "frequency_caps",
         "preferred_channel",
-        "preferred_language",
         "data_sharing",
     }
+    # The one preferred language, and the time zone the browser reported at sign-up (none in a test client).
+    assert {"language", "locale", "time_zone"} <= set(document["profile"])
 
 
 def test_export_holds_only_the_signed_in_customers_data(app: Flask, database: Database) -> None:

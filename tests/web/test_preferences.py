@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Database
-from tests.web.conftest import post_form, sign_up
+from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
 from vrm.vault.keys import open_vault
 from vrm.vault.preferences import Preferences, get_preferences
@@ -26,7 +26,6 @@ CHOICES = {
     "cap-sms-limit": "",
     "cap-sms-period": "day",
     "preferred_channel": "email",
-    "preferred_language": "fr-FR",
     "share-profile": "on",
     "share-contact": "on",
     "share-interactions": "on",
@@ -66,7 +65,7 @@ def test_every_choice_is_saved_at_once(app: Flask, database: Database, client: F
     assert not prefs.contact["voice"]["service"]  # unticked: refused
     assert prefs.quiet_hours == {"start": "22:00", "end": "07:30", "time_zone": "Europe/Paris"}
     assert prefs.frequency_caps == {"email": {"limit": 3, "period": "week"}}
-    assert (prefs.preferred_channel, prefs.preferred_language) == ("email", "fr-FR")
+    assert prefs.preferred_channel == "email"
     assert prefs.data_sharing == {
         "profile": True,
         "contact": True,
@@ -94,7 +93,6 @@ def test_invalid_choices_are_named_and_the_input_is_kept(
             "quiet_time_zone": "Mars/Olympus",
             "cap-email-limit": "0",
             "cap-sms-limit": "lots",
-            "preferred_language": "english!",
         },
     )
     page = response.get_data(as_text=True)
@@ -103,12 +101,37 @@ def test_invalid_choices_are_named_and_the_input_is_kept(
         "quiet_time_zone-error",
         "cap-email-limit-error",
         "cap-sms-limit-error",
-        "preferred_language-error",
     ):
         assert f'id="{error_id}"' in page, error_id
-    assert 'value="english!"' in page and 'value="lots"' in page
+    assert 'value="Mars/Olympus" selected' in page and 'value="lots"' in page
     assert stored(app, database).quiet_hours is None  # nothing half-saved
 
 
 def test_preferences_need_signing_in(client: FlaskClient) -> None:
     assert client.get("/preferences").status_code == 302
+
+
+def test_the_preferred_language_is_shown_from_the_profile_with_a_way_there(client: FlaskClient) -> None:
+    sign_up(client, "prefers@example.org")
+    post_form(client, "/profile", {"language": "fr"})
+    page = " ".join(client.get("/preferences").get_data(as_text=True).split())
+    assert 'name="preferred_language"' not in page  # no second place to type one
+    assert "<dt>Preferred language</dt><dd>Français — French</dd>" in page
+    assert 'href="/profile#locale-heading">change it in your profile</a>' in page
+
+
+def test_quiet_hours_start_in_the_customers_own_time_zone(client: FlaskClient) -> None:
+    token = csrf_token(client, "/signup")
+    fields = {"email": "prefers@example.org", "password": PASSWORD, "confirm": PASSWORD}
+    client.post("/signup", data={**fields, "time_zone": "America/Sao_Paulo", "csrf_token": token})
+    page = " ".join(client.get("/preferences").get_data(as_text=True).split())
+    assert '<option value="America/Sao_Paulo" selected>São Paulo (Brazil)' in page
+    assert "data-browser-time-zone" not in page
+
+
+def test_the_grid_is_one_table_with_every_channel_and_purpose(client: FlaskClient) -> None:
+    sign_up(client, "prefers@example.org")
+    page = client.get("/preferences").get_data(as_text=True)
+    assert "table-scroll" not in page and page.count('<table class="matrix"') == 1
+    assert 'aria-label="Web self-service: Offers from partners"' in page
+    assert page.count('type="checkbox" name="contact-') == 8 * 5

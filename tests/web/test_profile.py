@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Database
-from tests.web.conftest import post_form, sign_up
+from tests.web.conftest import PASSWORD, csrf_token, post_form, sign_up
 from vrm.accounts.customers import find_customer
 from vrm.vault.keys import open_vault
 from vrm.vault.profile import Profile, get_profile
@@ -123,3 +123,93 @@ def test_unknown_or_hostile_values_never_crash(client: FlaskClient) -> None:
 def test_profile_needs_signing_in(client: FlaskClient) -> None:
     assert client.get("/profile").status_code == 302
     assert client.post("/profile").status_code in (302, 400)
+
+
+def flat(page: str) -> str:
+    return " ".join(page.split())
+
+
+def test_language_region_and_time_zone_are_picked_by_name_and_saved(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    sign_up(client, "grace@example.org")
+    page = flat(client.get("/profile").get_data(as_text=True))
+    assert "Language, region and time zone" in page and 'for="language">Preferred language' in page
+    assert '<option value="fr">Français — French</option>' in page
+    assert '<option value="en-GB">English (United Kingdom)</option>' in page
+    assert '<optgroup label="Pacific">' in page and ">Auckland (New Zealand) · UTC+" in page
+    answer = save(client, {"language": "fr", "locale": "fr-CA", "time_zone": "Pacific/Auckland"})
+    assert answer.status_code == 302
+    profile = stored(app, database, "grace@example.org")
+    assert (profile.language, profile.locale, profile.time_zone) == ("fr", "fr-CA", "Pacific/Auckland")
+    page = flat(client.get("/profile").get_data(as_text=True))
+    for chosen in ('value="fr"', 'value="fr-CA"', 'value="Pacific/Auckland"'):
+        assert f"<option selected {chosen}>" in page, chosen
+
+
+def test_an_invalid_time_zone_is_a_field_error_and_nothing_is_saved(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    sign_up(client, "grace@example.org")
+    answer = save(client, {"given_name": "Grace", "time_zone": "Mars/Olympus_Mons"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert 'id="time_zone-error"' in page and 'href="#time_zone"' in page
+    assert '<option selected value="Mars/Olympus_Mons">' in page  # what was sent stays, to be corrected
+    assert stored(app, database, "grace@example.org").given_name is None
+
+
+def test_sign_up_keeps_the_browsers_time_zone_and_the_profile_shows_it(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    token = csrf_token(client, "/signup")
+    client.post(
+        "/signup",
+        data={
+            "email": "kiwi@example.org",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "time_zone": "Pacific/Auckland",
+            "csrf_token": token,
+        },
+    )
+    assert stored(app, database, "kiwi@example.org").time_zone == "Pacific/Auckland"
+    page = client.get("/profile").get_data(as_text=True)
+    assert '<option selected value="Pacific/Auckland">' in page
+    assert "data-browser-time-zone" not in page  # chosen: the browser's guess no longer applies
+
+
+def test_without_a_zone_the_picker_starts_at_utc_and_offers_the_browsers(client: FlaskClient) -> None:
+    sign_up(client, "nozone@example.org")  # a browser without JavaScript sends no zone
+    page = flat(client.get("/profile").get_data(as_text=True))
+    assert '<option selected value="UTC">' in page
+    assert "data-browser-time-zone" in page and "time-zone.js" in page
+    assert "Not chosen yet: times show in UTC" in page
+
+
+def test_empty_add_rows_show_only_on_demand(client: FlaskClient) -> None:
+    sign_up(client, "grace@example.org")
+    page = flat(client.get("/profile").get_data(as_text=True))
+    # Closed until asked for; the ids stay those of the rows they were.
+    assert '<details class="add"> <summary>Add another email address</summary>' in page
+    assert '<details class="add"> <summary>Add a phone number</summary>' in page
+    assert '<details class="add"> <summary>Add an address</summary>' in page
+    assert 'id="phones-0-number"' in page and 'id="emails-1-address"' in page
+
+
+def test_a_new_row_with_an_error_or_typed_input_comes_back_open(client: FlaskClient) -> None:
+    sign_up(client, "grace@example.org")
+    answer = save(
+        client,
+        {
+            "emails-0-address": "grace@example.org",
+            "primary_email": "0",
+            "phones-0-label": "mobile",  # typed, but no number yet
+            "addresses-0-lines": "1 Main St",  # no town: an error
+        },
+    )
+    page = flat(answer.get_data(as_text=True))
+    assert answer.status_code == 422
+    assert '<details class="add" open> <summary>Add a phone number</summary>' in page
+    assert 'id="addresses-0-locality-error"' in page
+    assert 'value="mobile"' in page and "1 Main St" in page

@@ -28,6 +28,7 @@ FORMS = [
     ("/profile", {"given_name": "Forged"}),
     ("/preferences", {"contact-email-marketing": "on"}),
     ("/account/delete", {"password": PASSWORD}),
+    ("/account/next-steps/close", {}),
     # The token is checked before any handler runs, so any id shows it on these routes too.
     (f"/account/sessions/{ANY_ID}/end", {}),
     (f"/history/{ANY_ID}/feedback", {"rating": "5"}),

@@ -13,6 +13,7 @@ from vrm.accounts.models import Customer
 from vrm.accounts.passwords import check_password_rules, hash_password, needs_rehash, verify_password
 from vrm.consent import events
 from vrm.crypto.keyring import KeyRing
+from vrm.db import utcnow
 from vrm.errors import AuthenticationFailed, Conflict, NotFound, ValidationError
 from vrm.vault.keys import create_data_key, destroy_data_keys, open_vault
 from vrm.vault.preferences import create_preferences
@@ -21,9 +22,15 @@ from vrm.vault.seal import CustomerVault
 
 
 def create_customer(
-    session: Session, *, keyring: KeyRing, email: str, password: str | None = None
+    session: Session,
+    *,
+    keyring: KeyRing,
+    email: str,
+    password: str | None = None,
+    time_zone: object = None,
 ) -> Customer:
     """Open an account and an empty vault (profile with this email as primary, default preferences).
+    `time_zone` is the one the customer's browser reported, if any: kept when the tz database knows it.
 
     Raises:
         ValidationError: the email or password is invalid.
@@ -46,6 +53,7 @@ def create_customer(
                 keyring=keyring,
                 email=address,
                 password_hash=hash_password(password) if password is not None else None,
+                time_zone=time_zone,
             )
             session.flush()
     except DatabaseIntegrityError:
@@ -54,7 +62,7 @@ def create_customer(
 
 
 def open_account(
-    session: Session, *, keyring: KeyRing, email: str, password_hash: str | None
+    session: Session, *, keyring: KeyRing, email: str, password_hash: str | None, time_zone: object = None
 ) -> tuple[Customer, CustomerVault]:
     """Add an account for a checked, normalised, unused email: its row, data key, profile and preferences.
 
@@ -67,9 +75,16 @@ def open_account(
     vault = create_data_key(session, keyring=keyring, customer_id=customer.id)
     vault.seal_into(customer, email=email)
     session.add(customer)
-    create_profile(session, vault=vault, email=email)
+    create_profile(session, vault=vault, email=email, time_zone=time_zone)
     create_preferences(session, vault=vault)
     return customer, vault
+
+
+def close_next_steps(session: Session, *, customer: Customer) -> None:
+    """Stop showing the steps that follow sign-up: the customer did them all or put them away."""
+    if customer.next_steps_closed_at is None:
+        customer.next_steps_closed_at = utcnow()
+        session.flush()
 
 
 def find_customer(session: Session, *, keyring: KeyRing, email: str) -> Customer | None:

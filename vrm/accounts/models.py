@@ -22,6 +22,8 @@ class Customer(Base):
     # argon2id hash (PHC string); NULL until the customer sets a password.
     password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[created_at]
+    # When the "Next steps" after sign-up were all done or put away; None while the account page shows them.
+    next_steps_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Business(Base):

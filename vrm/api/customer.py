@@ -33,7 +33,7 @@ from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.interactions import add_interaction, get_interaction, list_interactions
 from vrm.vault.preferences import preferences_for_business
 
-PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale")
+PROFILE_FIELDS = ("given_name", "family_name", "display_name", "language", "locale", "time_zone")
 CONTACT_FIELDS = ("emails", "phones", "addresses")
 EMPTY: dict[str, Any] = {"emails": [], "phones": [], "addresses": []}  # absent lists read as empty
 
@@ -64,11 +64,12 @@ def preferences() -> Response:
     return private(
         jsonify(
             sub=_subject(grant),
-            contact={channel: allowed for channel, allowed in current.contact.items()},
+            contact=current.contact,
             quiet_hours=current.quiet_hours,
             frequency_caps=current.frequency_caps,
             preferred_channel=current.preferred_channel,
-            preferred_language=current.preferred_language,
+            # The customer's one preferred language is their profile's; shared here as it always was.
+            preferred_language=reading.profile_fields(("language",))["language"],
         )
     )
 

@@ -149,8 +149,20 @@ class Customer(Schema):
     given_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
     family_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
     display_name = fields.String(allow_none=True, metadata={"description": "profile:read"})
-    language = fields.String(allow_none=True, metadata={"description": "profile:read; BCP 47"})
-    locale = fields.String(allow_none=True, metadata={"description": "profile:read; BCP 47"})
+    language = fields.String(
+        allow_none=True, metadata={"description": "profile:read; BCP 47: the customer's preferred language"}
+    )
+    locale = fields.String(
+        allow_none=True,
+        metadata={"description": "profile:read; BCP 47 with a region: how dates and numbers are written"},
+    )
+    time_zone = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "profile:read; the customer's IANA time zone (null: not chosen)",
+            "example": "Pacific/Auckland",
+        },
+    )
     emails = fields.List(fields.Nested(Email), metadata={"description": "contact:read"})
     phones = fields.List(fields.Nested(Phone), metadata={"description": "contact:read"})
     addresses = fields.List(fields.Nested(Address), metadata={"description": "contact:read"})
@@ -179,7 +191,11 @@ class CustomerPreferences(Schema):
     quiet_hours = fields.Nested(QuietHours, allow_none=True, required=True)
     frequency_caps = fields.Dict(keys=fields.String(), values=fields.Nested(Cap), required=True)
     preferred_channel = fields.String(allow_none=True, required=True)
-    preferred_language = fields.String(allow_none=True, required=True)
+    preferred_language = fields.String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "BCP 47: the customer's preferred language, the same as their profile's"},
+    )
 
 
 class Feedback(Schema):

@@ -52,16 +52,7 @@ def import_vault(
     account = v.require_object(document.get("account"), "account")
     customer = create_customer(session, keyring=keyring, email=_value(account, "email"), password=password)
     vault = open_vault(session, keyring=keyring, customer_id=customer.id)
-    _under(
-        "profile",
-        lambda: update_profile(session, vault=vault, changes=v.require_object(document.get("profile"))),
-    )
-    _under(
-        "preferences",
-        lambda: update_preferences(
-            session, vault=vault, changes=v.require_object(document.get("preferences"))
-        ),
-    )
+    _profile_and_preferences(session, vault, document)
     for handle, settings in v.require_object(document.get("business_preferences") or {}).items():
         _under(
             f"business_preferences.{handle}",
@@ -70,6 +61,21 @@ def import_vault(
     journeys = _journeys(session, keyring, vault, document, businesses)
     _interactions(session, vault, document.get("interactions") or [], businesses, journeys, on_progress)
     return customer
+
+
+def _profile_and_preferences(session: Session, vault: CustomerVault, document: Mapping[str, Any]) -> None:
+    profile = v.require_object(document.get("profile"), "profile")
+    preferences = dict(v.require_object(document.get("preferences"), "preferences"))
+    # Documents from before the profile's language became the one preferred language carry it here.
+    legacy_language = preferences.pop("preferred_language", None)
+    _under("profile", lambda: update_profile(session, vault=vault, changes=profile))
+    if legacy_language is not None and not profile.get("language"):
+        _under(
+            "preferences",
+            lambda: update_profile(session, vault=vault, changes={"language": legacy_language}),
+            rename={"language": "preferred_language"},
+        )
+    _under("preferences", lambda: update_preferences(session, vault=vault, changes=preferences))
 
 
 def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) -> dict[str, uuid.UUID]:
@@ -218,11 +224,12 @@ def _value(mapping: Mapping[str, Any], key: str) -> Any:
     return mapping.get(key)
 
 
-def _under(path: str, action: Callable[[], Any]) -> Any:
-    """Run one step, reporting its field errors under their place in the document."""
+def _under(path: str, action: Callable[[], Any], rename: Mapping[str, str] | None = None) -> Any:
+    """Run one step, reporting its field errors under their place in the document (`rename`: where a field
+    of the service has another name in the document)."""
     try:
         return action()
     except ValidationError as error:
         raise ValidationError(
-            {f"{path}.{field}": message for field, message in error.errors.items()}
+            {f"{path}.{(rename or {}).get(field, field)}": message for field, message in error.errors.items()}
         ) from None

@@ -54,6 +54,7 @@ class Profile(Base):
     addresses: Mapped[sealed | None]
     language: Mapped[sealed | None]
     locale: Mapped[sealed | None]
+    time_zone: Mapped[sealed | None]
     birth_date: Mapped[sealed | None]
     attributes: Mapped[sealed | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -68,8 +69,11 @@ class Preferences(Base):
     quiet_hours: Mapped[sealed | None]
     frequency_caps: Mapped[sealed | None]
     preferred_channel: Mapped[sealed | None]
+    # Legacy: the language once chosen here, read only until the customer saves their profile's language.
     preferred_language: Mapped[sealed | None]
     data_sharing: Mapped[sealed | None]
+    # When the customer last saved these (None: never, they are still the defaults).
+    saved_at: Mapped[timestamp | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vrm import validation as v
 from vrm.consent import events
+from vrm.db import utcnow
 from vrm.errors import NotFound
 from vrm.vault.models import BusinessOverride
 from vrm.vault.models import Preferences as PreferencesRow
@@ -20,14 +21,7 @@ from vrm.vault.rows import business_exists, only_row
 from vrm.vault.seal import CustomerVault
 from vrm.vault.vocabulary import CHANNELS, DATA_CATEGORIES, FREQUENCY_PERIODS, PURPOSES
 
-FIELDS = (
-    "contact",
-    "quiet_hours",
-    "frequency_caps",
-    "preferred_channel",
-    "preferred_language",
-    "data_sharing",
-)
+FIELDS = ("contact", "quiet_hours", "frequency_caps", "preferred_channel", "data_sharing")
 OVERRIDE_FIELDS = ("contact", "quiet_hours", "frequency_caps", "data_sharing")
 MAX_CAP = 1000
 CHUNK = 500  # ids per IN (...) query
@@ -41,13 +35,22 @@ def default_contact() -> dict[str, dict[str, bool]]:
     }
 
 
+def complete_contact(stored: Mapping[str, Any] | None) -> dict[str, dict[str, bool]]:
+    """Every channel and purpose of stored contact rules: one stored before a channel or purpose existed
+    lacks it, and a customer who never said yes to something has not allowed it."""
+    stored = stored or {}
+    return {
+        channel: {purpose: bool((stored.get(channel) or {}).get(purpose, False)) for purpose in PURPOSES}
+        for channel in CHANNELS
+    }
+
+
 @dataclass(frozen=True)
 class Preferences:
     contact: dict[str, dict[str, bool]]
     quiet_hours: dict[str, str] | None
     frequency_caps: dict[str, dict[str, Any]]
     preferred_channel: str | None
-    preferred_language: str | None
     data_sharing: dict[str, bool]
 
     @classmethod
@@ -57,7 +60,6 @@ class Preferences:
             quiet_hours=None,
             frequency_caps={},
             preferred_channel=None,
-            preferred_language=None,
             data_sharing=dict.fromkeys(DATA_CATEGORIES, True),
         )
 
@@ -83,7 +85,12 @@ def create_preferences(session: Session, *, vault: CustomerVault) -> Preferences
 
 def get_preferences(session: Session, *, vault: CustomerVault) -> Preferences:
     """Raises: IntegrityError: a stored field was tampered with."""
-    return Preferences(**vault.open_from(only_row(session, PreferencesRow, vault), FIELDS))
+    return _opened(vault, only_row(session, PreferencesRow, vault))
+
+
+def _opened(vault: CustomerVault, row: PreferencesRow) -> Preferences:
+    stored = vault.open_from(row, FIELDS)
+    return Preferences(**{**stored, "contact": complete_contact(stored["contact"])})
 
 
 def update_preferences(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Preferences:
@@ -97,16 +104,41 @@ def update_preferences(session: Session, *, vault: CustomerVault, changes: Mappi
     clean = _clean_all(changes, problems, FIELDS)
     problems.check()
     row = only_row(session, PreferencesRow, vault)
-    current = asdict(Preferences(**vault.open_from(row, FIELDS)))
+    current = asdict(_opened(vault, row))
     updated = {
         name: _deep_merge(current[name], value) if name in _MERGED and value is not None else value
         for name, value in clean.items()
     }
     vault.seal_into(row, **updated)
+    row.saved_at = utcnow()
     session.flush()
     if changed := [name for name, value in updated.items() if value != current[name]]:
         events.preferences_changed(session, vault=vault, parts=changed)
     return Preferences(**{**current, **updated})
+
+
+def preferences_saved(session: Session, *, vault: CustomerVault) -> bool:
+    """Whether the customer ever saved their general preferences (or they are still the defaults)."""
+    return only_row(session, PreferencesRow, vault).saved_at is not None
+
+
+def legacy_language(session: Session, *, vault: CustomerVault) -> str | None:
+    """The preferred language the customer chose here before the profile's language became the one place
+    for it (None once they saved one in their profile). Sealed values cannot be moved by a migration: the
+    profile reads this until then.
+
+    Raises:
+        IntegrityError: the stored value was tampered with.
+    """
+    row = only_row(session, PreferencesRow, vault)
+    language: str | None = vault.open_from(row, ["preferred_language"])["preferred_language"]
+    return language
+
+
+def forget_legacy_language(session: Session, *, vault: CustomerVault) -> None:
+    """Drop the legacy preferred language: the profile now holds the customer's choice (for the caller to
+    flush)."""
+    only_row(session, PreferencesRow, vault).preferred_language = None
 
 
 def get_override(session: Session, *, vault: CustomerVault, business_id: uuid.UUID) -> dict[str, Any]:
@@ -215,6 +247,7 @@ def contact_rules(
                 name: vault.open(table, name, row_id, blob)
                 for name, blob in zip(CONTACT_FIELDS, blobs, strict=True)
             }
+            opened["contact"] = complete_contact(opened["contact"])
             if customer in overrides:
                 override_id, blob = overrides[customer]
                 settings = vault.open(override_table, "settings", override_id, blob)
@@ -244,17 +277,12 @@ def _clean_all(values: Mapping[str, Any], problems: v.Problems, allowed: tuple[s
         "frequency_caps": _caps,
         "data_sharing": lambda value, problems: _flags(value, "data_sharing", problems, DATA_CATEGORIES),
         "preferred_channel": _preferred_channel,
-        "preferred_language": _preferred_language,
     }
     return {name: checks[name](value, problems) for name, value in values.items() if name in allowed}
 
 
 def _preferred_channel(value: Any, problems: v.Problems) -> str | None:
     return None if value is None else v.choice(value, "preferred_channel", problems, CHANNELS)
-
-
-def _preferred_language(value: Any, problems: v.Problems) -> str | None:
-    return None if value is None else v.language_tag(value, "preferred_language", problems)
 
 
 def _contact(value: Any, problems: v.Problems) -> dict[str, dict[str, bool]]:

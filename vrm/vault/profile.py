@@ -1,22 +1,38 @@
-"""The customer's profile: names, emails, phones, postal addresses, language, locale, birth date and
-free-form attributes."""
+"""The customer's profile: names, emails, phones, postal addresses, preferred language, region format
+(locale), time zone, birth date and free-form attributes.
+
+The profile's `language` is the customer's one preferred language. Before it was, the preferences held one
+too; a customer who chose one there and has not saved a language in their profile since still has it,
+read from there (`vrm.vault.preferences.legacy_language`) until they save their profile's language."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from vrm import validation as v
+from vrm import zones
 from vrm.vault.models import Profile as ProfileRow
+from vrm.vault.preferences import forget_legacy_language, legacy_language
 from vrm.vault.rows import only_row
 from vrm.vault.seal import CustomerVault
 
 TEXT_FIELDS = {"given_name": 100, "family_name": 100, "display_name": 200}
-FIELDS = (*TEXT_FIELDS, "emails", "phones", "addresses", "language", "locale", "birth_date", "attributes")
+FIELDS = (
+    *TEXT_FIELDS,
+    "emails",
+    "phones",
+    "addresses",
+    "language",
+    "locale",
+    "time_zone",
+    "birth_date",
+    "attributes",
+)
 MAX_ITEMS = 20
 MAX_ATTRIBUTES = 50
 
@@ -29,8 +45,9 @@ class Profile:
     emails: list[dict[str, Any]] = field(default_factory=list)
     phones: list[dict[str, Any]] = field(default_factory=list)
     addresses: list[dict[str, Any]] = field(default_factory=list)
-    language: str | None = None
-    locale: str | None = None
+    language: str | None = None  # BCP 47: the customer's preferred language
+    locale: str | None = None  # BCP 47 with a region: how dates and numbers are written (en-GB)
+    time_zone: str | None = None  # IANA; None: not chosen yet (times show in UTC)
     birth_date: str | None = None
     attributes: dict[str, str] = field(default_factory=dict)
 
@@ -39,11 +56,16 @@ class Profile:
         return next((e["address"] for e in self.emails if e.get("primary")), None)
 
 
-def create_profile(session: Session, *, vault: CustomerVault, email: str) -> Profile:
-    """Start a customer's profile with their sign-up email as primary (added, for the caller to flush)."""
+def create_profile(
+    session: Session, *, vault: CustomerVault, email: str, time_zone: object = None
+) -> Profile:
+    """Start a customer's profile with their sign-up email as primary and the time zone their browser
+    reported, under its current name; one the tz database does not know is left out, never an error
+    (added, for the caller to flush)."""
     row = ProfileRow(id=uuid.uuid4(), customer_id=vault.customer_id)
-    profile = Profile(emails=[{"address": email, "label": "", "primary": True}])
-    vault.seal_into(row, emails=profile.emails)
+    zone = zones.current_name(time_zone) if isinstance(time_zone, str) else None
+    profile = Profile(emails=[{"address": email, "label": "", "primary": True}], time_zone=zone)
+    vault.seal_into(row, emails=profile.emails, time_zone=zone)
     session.add(row)
     return profile
 
@@ -54,7 +76,20 @@ def get_profile(session: Session, *, vault: CustomerVault) -> Profile:
     Raises:
         IntegrityError: a stored field was tampered with.
     """
-    return _to_profile(vault, only_row(session, ProfileRow, vault))
+    profile = _to_profile(vault, only_row(session, ProfileRow, vault))
+    if profile.language is None:
+        return replace(profile, language=legacy_language(session, vault=vault))
+    return profile
+
+
+def get_time_zone(session: Session, *, vault: CustomerVault) -> str | None:
+    """Open only the customer's time zone (every page they read shows times in it).
+
+    Raises:
+        IntegrityError: the stored value was tampered with.
+    """
+    zone: str | None = vault.open_from(only_row(session, ProfileRow, vault), ["time_zone"])["time_zone"]
+    return zone
 
 
 def update_profile(session: Session, *, vault: CustomerVault, changes: Mapping[str, Any]) -> Profile:
@@ -71,8 +106,11 @@ def update_profile(session: Session, *, vault: CustomerVault, changes: Mapping[s
     problems.check()
     row = only_row(session, ProfileRow, vault)
     vault.seal_into(row, **clean)
+    if "language" in clean:
+        # The customer chose here (or chose none): a language once set in the preferences no longer applies.
+        forget_legacy_language(session, vault=vault)
     session.flush()
-    return _to_profile(vault, row)
+    return get_profile(session, vault=vault)
 
 
 def _to_profile(vault: CustomerVault, row: ProfileRow) -> Profile:
@@ -103,6 +141,8 @@ def _clean(name: str, value: Any, problems: v.Problems, region: str | None) -> A
         return _entries(value, name, problems, lambda item, f: _address(item, f, problems))
     if name in ("language", "locale"):
         return v.language_tag(value, name, problems)
+    if name == "time_zone":
+        return v.time_zone(value, name, problems)
     if name == "birth_date":
         return v.birth_date(value, name, problems)
     return _attributes(value, problems)

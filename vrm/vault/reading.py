@@ -29,12 +29,22 @@ class Reading:
     vault: CustomerVault
     data_sharing: dict[str, bool]
     _profile: tuple[uuid.UUID, tuple[bytes | None, ...]]
+    _legacy_language: tuple[uuid.UUID, bytes | None]
 
     def profile_fields(self, names: tuple[str, ...]) -> dict[str, Any]:
-        """Open only these profile fields (what the business may see), nothing else."""
+        """Open only these profile fields (what the business may see), nothing else. The language is the
+        customer's preferred one, as `vrm.vault.profile.get_profile` gives it."""
         row_id, blobs = self._profile
         sealed = dict(zip(PROFILE_FIELDS, blobs, strict=True))
-        return {name: self.vault.open(ProfileRow.__tablename__, name, row_id, sealed[name]) for name in names}
+        opened = {
+            name: self.vault.open(ProfileRow.__tablename__, name, row_id, sealed[name]) for name in names
+        }
+        if "language" in opened and opened["language"] is None:
+            preferences_id, blob = self._legacy_language
+            opened["language"] = self.vault.open(
+                PreferencesRow.__tablename__, "preferred_language", preferences_id, blob
+            )
+        return opened
 
 
 def _statement() -> Select[Any]:
@@ -45,6 +55,7 @@ def _statement() -> Select[Any]:
             DataKey.wrapped,
             PreferencesRow.id,
             PreferencesRow.data_sharing,
+            PreferencesRow.preferred_language,
             BusinessOverride.id,
             BusinessOverride.settings,
             ProfileRow.id,
@@ -78,7 +89,17 @@ def read_for_business(
     )
     if row is None:
         raise NotFound("this customer has no vault")
-    generation, wrapped, preferences_id, sharing_blob, override_id, settings_blob, profile_id, *profile = row
+    (
+        generation,
+        wrapped,
+        preferences_id,
+        sharing_blob,
+        legacy_blob,
+        override_id,
+        settings_blob,
+        profile_id,
+        *profile,
+    ) = row
     vault = vault_of(keyring, customer_id, generation, wrapped)
     sharing: dict[str, bool] = vault.open(
         PreferencesRow.__tablename__, "data_sharing", preferences_id, sharing_blob
@@ -86,4 +107,4 @@ def read_for_business(
     if override_id is not None:
         settings = vault.open(BusinessOverride.__tablename__, "settings", override_id, settings_blob)
         sharing = {**sharing, **settings.get("data_sharing", {})}
-    return Reading(vault, sharing, (profile_id, tuple(profile)))
+    return Reading(vault, sharing, (profile_id, tuple(profile)), (preferences_id, legacy_blob))
