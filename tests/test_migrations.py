@@ -155,6 +155,9 @@ def test_grants_that_ended_before_their_reason_was_kept_get_it_from_the_log(
 def test_journeys_made_before_they_had_a_company_get_the_company_of_their_first_interaction(
     database: Database, keyring: KeyRing
 ) -> None:
+    with database.sessions.begin() as session:  # made with today's columns, before going back
+        customer, _ = factories.customer(session, keyring)
+        shop, bank = factories.business(session), factories.business(session)
     schema.downgrade(database.engine, "0014")
     journeys = table(
         "journeys", column("id", Uuid), column("customer_id", Uuid), column("created_at", UTCDateTime)
@@ -168,8 +171,6 @@ def test_journeys_made_before_they_had_a_company_get_the_company_of_their_first_
     now = utcnow()
     mixed, empty, banking = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     with database.sessions.begin() as session:
-        customer, _ = factories.customer(session, keyring)
-        shop, bank = factories.business(session), factories.business(session)
         session.execute(
             insert(journeys),
             [{"id": j, "customer_id": customer.id, "created_at": now} for j in (mixed, empty, banking)],

@@ -31,7 +31,7 @@ def test_sign_up_lands_on_the_next_steps_with_a_welcome(client: FlaskClient) -> 
     landing = sign_up(client, EMAIL)
     assert landing.status_code == 302 and landing.headers["Location"] == "/account"
     shown = " ".join(client.get("/account").get_data(as_text=True).split())
-    assert '<div class="notice" role="status"><p>Welcome! Your vault is ready.</p></div>' in shown
+    assert '<div class="notice success" role="status"><p>Welcome! Your vault is ready.</p></div>' in shown
     assert "Next steps" in shown and "0 of 3 done" in shown
     for link in ('href="/profile"', 'href="/preferences"', 'href="/connections"'):
         assert link in shown.split("next-steps-heading", 1)[1], link

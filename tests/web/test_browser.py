@@ -110,7 +110,7 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     assert page.locator("#phones-0-number").input_value() == "+442079460958"
     check_page(page, "profile")
 
-    page.get_by_role("link", name="Preferences").click()
+    page.get_by_role("link", name="Preferences", exact=True).click()
     page.get_by_label("Email: Marketing").check()
     page.get_by_label("No contact at all during these hours").check()
     page.get_by_label("Time zone").select_option("Europe/London")
@@ -168,7 +168,7 @@ def test_a_customer_sets_rules_for_one_company(
     sign_up_in(page, base, "reviewer@example.org")
     seed_history(app, database, "reviewer@example.org")
 
-    page.get_by_role("link", name="Preferences").click()
+    page.get_by_role("link", name="Preferences", exact=True).click()
     page.get_by_role("link", name="Fabrikam Bank").click()
     page.get_by_label("Phone call: Service messages").uncheck()
     page.get_by_role("button", name="Save rules for Fabrikam Bank").click()
