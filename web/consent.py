@@ -18,15 +18,14 @@ from werkzeug.wrappers import Response
 from vrm.consent.grants import grant_access
 from vrm.consent.models import Grant
 from vrm.db import utcnow
-from vrm.oauth.answers import answered_with, earlier_answer, record_answer, request_digest
-from vrm.oauth.models import AuthorizationAnswer
+from vrm.oauth.answers import Answer, answered_with, earlier_answer, record_answer, request_digest
 from vrm.oauth.pairwise import subject_for
 from vrm.oauth.server import Owner, authorization_server, error_redirect, malformed_parameter
 from vrm.serving.request_scope import db_session, runtime
 from web import words
 from web.authorizing import Asking, asking_for, may_return_to
 from web.forms import ConfirmForm
-from web.login import signed_in
+from web.login import signed_in, signed_in_vault
 
 consent = Blueprint("consent", __name__)
 # Shortest first; nothing longer than needed is offered first (a short default, changed on purpose).
@@ -61,10 +60,10 @@ def authorize() -> Response | tuple[str, int]:
 
 def _answer(server: Any, grant: Any, to: Asking) -> Any:
     """The screen, or where an earlier answer to this very request went."""
-    customer_id = signed_in().customer_id
+    vault = signed_in_vault()
     parameters = grant.request.payload.data
-    digest = request_digest(runtime().keyring, customer_id=customer_id, parameters=parameters)
-    earlier = earlier_answer(db_session(), digest=digest)
+    digest = request_digest(runtime().keyring, customer_id=vault.customer_id, parameters=parameters)
+    earlier = earlier_answer(db_session(), vault=vault, digest=digest)
     if earlier is not None:
         return _answered(to, earlier), 200 if request.method == "GET" else 409
     if request.method == "GET":
@@ -74,7 +73,8 @@ def _answer(server: Any, grant: Any, to: Asking) -> Any:
 
 def _decide(server: Any, grant: Any, to: Asking, digest: bytes) -> Any:
     """Record the customer's answer and send it to the business, or show the screen with its problem."""
-    session, customer_id = db_session(), signed_in().customer_id
+    session, vault = db_session(), signed_in_vault()
+    customer_id = vault.customer_id
     requested = grant.request.scope.split()
     allow = request.form.get("decision") == "allow"
     ticked = set(request.form.getlist("allow_scope")) & set(requested)
@@ -82,12 +82,9 @@ def _decide(server: Any, grant: Any, to: Asking, digest: bytes) -> Any:
     if allow and (not ticked or duration not in DURATIONS):
         problem = "Tick at least one thing it may do, or choose Deny." if not ticked else "Choose how long."
         return _page(to, requested, ticked=ticked, duration=duration, problem=problem), 422
-    decision = "allow" if allow else "deny"
-    answer = record_answer(
-        session, digest=digest, customer_id=customer_id, client=to.client, decision=decision
-    )
+    answer = record_answer(session, vault=vault, digest=digest, decision="allow" if allow else "deny")
     if answer is None:  # the same form, pressed again while the first press was on its way
-        first = earlier_answer(session, digest=digest)
+        first = earlier_answer(session, vault=vault, digest=digest)
         assert first is not None
         return _answered(to, first), 409
     if not allow:
@@ -104,7 +101,7 @@ def _decide(server: Any, grant: Any, to: Asking, digest: bytes) -> Any:
         supersede=True,
         client_id=to.client.client_id,
     )
-    answered_with(session, answer=answer, grant_id=approved.id)
+    answered_with(session, vault=vault, answer=answer, grant_id=approved.id)
     subject_for(
         session, keyring=runtime().keyring, business_id=to.client.business_id, customer_id=customer_id
     )
@@ -127,7 +124,7 @@ def _page(
     )
 
 
-def _answered(to: Asking, answer: AuthorizationAnswer) -> str:
+def _answered(to: Asking, answer: Answer) -> str:
     """Where the first answer to this request went, and what it said."""
     grant = db_session().get(Grant, answer.grant_id) if answer.grant_id is not None else None
     return render_template("consent_answered.html", to=to, answer=answer, grant=grant, words=words)

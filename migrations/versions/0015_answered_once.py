@@ -19,38 +19,28 @@ down_revision = "0014"
 branch_labels = None
 depends_on = None
 
+INDEXED = ("answered_at", "customer_id")
+
 
 def upgrade() -> None:
     op.create_table(
         "authorization_answers",
+        sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("request_digest", sa.LargeBinary(length=32), nullable=False),
         sa.Column("customer_id", sa.Uuid(), nullable=False),
-        sa.Column("client_id", sa.Uuid(), nullable=False),
-        sa.Column("decision", sa.String(length=8), nullable=False),
-        sa.Column("grant_id", sa.Uuid(), nullable=True),
+        sa.Column("outcome", sa.LargeBinary(), nullable=False),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["client_id"],
-            ["oauth_clients.id"],
-            name=op.f("fk_authorization_answers_client_id_oauth_clients"),
-            ondelete="CASCADE",
-        ),
         sa.ForeignKeyConstraint(
             ["customer_id"],
             ["customers.id"],
             name=op.f("fk_authorization_answers_customer_id_customers"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["grant_id"],
-            ["grants.id"],
-            name=op.f("fk_authorization_answers_grant_id_grants"),
-            ondelete="SET NULL",
-        ),
-        sa.PrimaryKeyConstraint("request_digest", name=op.f("pk_authorization_answers")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_authorization_answers")),
+        sa.UniqueConstraint("request_digest", name=op.f("uq_authorization_answers_request_digest")),
     )
     with op.batch_alter_table("authorization_answers", schema=None) as batch_op:
-        for column in ("answered_at", "client_id", "customer_id", "grant_id"):
+        for column in INDEXED:
             batch_op.create_index(batch_op.f(f"ix_authorization_answers_{column}"), [column], unique=False)
 
     with op.batch_alter_table("grants", schema=None, recreate="never") as batch_op:
@@ -77,6 +67,6 @@ def downgrade() -> None:
     with op.batch_alter_table("grants", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("end_reason")
     with op.batch_alter_table("authorization_answers", schema=None) as batch_op:
-        for column in ("answered_at", "client_id", "customer_id", "grant_id"):
+        for column in INDEXED:
             batch_op.drop_index(batch_op.f(f"ix_authorization_answers_{column}"))
     op.drop_table("authorization_answers")

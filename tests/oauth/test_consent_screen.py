@@ -10,7 +10,7 @@ import pyotp
 import requests
 from authlib.common.security import generate_token
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests import factories
 from tests.conftest import Database
@@ -175,3 +175,14 @@ def test_the_code_step_of_a_sign_in_on_the_way_names_the_company_and_may_lead_ba
     assert code_token
     consent = visitor.http.post(code_page.url, data={"csrf_token": code_token.group(1), "code": phone.now()})
     assert "Northwind Energy asks to see some of your data" in consent.text and "allow_scope" in consent.text
+
+
+def test_a_copy_of_the_database_does_not_tell_what_was_answered_nor_to_whom(
+    server: str, browser: Browser, registered: Registered, database: Database
+) -> None:
+    assert browser.decide(authorization_url(server, registered), decision="deny").status_code == 302
+    with database.sessions() as session:
+        [row] = session.execute(text("SELECT * FROM authorization_answers")).mappings().all()
+    assert set(row) == {"id", "request_digest", "customer_id", "outcome", "answered_at"}
+    stored = b"".join(bytes(value) for value in (row["request_digest"], row["outcome"]))
+    assert b"deny" not in stored and registered.client_id.encode() not in stored

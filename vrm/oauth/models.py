@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from vrm.db import Base, UTCDateTime, created_at, uuid_pk
+from vrm.db import Base, UTCDateTime, created_at, sealed, uuid_pk
 
 
 class OAuthClient(Base):
@@ -125,18 +125,16 @@ class IdempotentRequest(Base):
 class AuthorizationAnswer(Base):
     """The customer's answer to one authorization request, kept for a day so its consent form works once:
     a second press, a reloaded post or a form reached again by going back finds this answer instead of
-    consenting again. `request_digest` is a keyed HMAC of the customer and the request (`vrm.oauth.answers`).
+    consenting again. `request_digest` is a keyed HMAC of the customer and the request, and what they
+    answered (allow or deny, and the grant an Allow made) is sealed with their data key
+    (`vrm.oauth.answers`): a copy of the database shows that the customer answered something, then, and
+    not what, nor to which company.
     """
 
     __tablename__ = "authorization_answers"
 
-    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    id: Mapped[uuid_pk]
+    request_digest: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
-    client_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("oauth_clients.id", ondelete="CASCADE"), index=True
-    )
-    decision: Mapped[str] = mapped_column(String(8))  # allow | deny
-    grant_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("grants.id", ondelete="SET NULL"), index=True
-    )
+    outcome: Mapped[sealed]
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
