@@ -31,7 +31,8 @@ class Asking:
     def origin(self) -> str:
         """scheme://host[:port] of the redirect URI: what the answer's redirect leads to."""
         parts = urlsplit(self.redirect_uri)
-        return f"{parts.scheme}://{parts.netloc}"
+        port = f":{parts.port}" if parts.port is not None else ""
+        return f"{parts.scheme}://{parts.hostname}{port}"
 
     @property
     def purpose(self) -> str:

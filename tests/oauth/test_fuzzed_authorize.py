@@ -3,7 +3,7 @@ sends, the server never answers 500 and never redirects anywhere but to the exac
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.oauth.conftest import REDIRECT_URI, Browser, Registered
 from tests.oauth.test_authorization_errors import authorize_url
 from vrm.oauth.clients import LOOPBACK_HOSTS, redirect_uri_problem
+from vrm.serving.csp import content_security_policy
 
 ALMOST = st.sampled_from(
     [
@@ -32,6 +33,10 @@ ALMOST = st.sampled_from(
         "https://client.example/callback/../callback",
         "https://client.example:443/callback",
         "https://xn--clent-7ya.example/callback",
+        "http://[::1]:8080/callback",
+        "https://client.example;sandbox/callback",
+        "https://client.example,evil.example/callback",
+        "https://client.example'/callback",
     ]
 )
 URIS = ALMOST | st.text(max_size=120) | st.builds(lambda a, b: a + b, ALMOST, st.text(max_size=20))
@@ -47,6 +52,9 @@ def test_registration_refuses_every_uri_that_is_not_a_plain_https_or_loopback_on
         scheme, _, rest = uri.partition("://")
         host = rest.split("/")[0].split("?")[0].rsplit(":", 1)[0]
         assert scheme.lower() == "https" or (scheme.lower() == "http" and host in LOOPBACK_HOSTS)
+        parts = urlsplit(uri)  # and a consent form may be told to lead there (CSP form-action)
+        origin = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port is not None else "")
+        assert origin in content_security_policy([origin])
     else:
         assert isinstance(reason, str) and reason
 

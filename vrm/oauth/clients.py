@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import uuid
 from typing import Any
@@ -21,7 +22,8 @@ from vrm.vault.rows import business_exists
 from vrm.vault.vocabulary import PURPOSES
 
 MAX_REDIRECT_URIS = 10
-LOOPBACK_HOSTS = {"127.0.0.1", "[::1]", "localhost"}  # RFC 8252 §7.3: native apps and development
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost"}  # RFC 8252 §7.3: native apps and development
+HOST = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?")  # as urlsplit gives it: lower case
 
 
 def create_client(
@@ -122,11 +124,14 @@ def redirect_uri_problem(uri: object) -> str | None:
         return "must not have a fragment"
     if parts.username or parts.password:
         return "must not carry credentials"
-    if parts.scheme == "https" and host:
+    if host is None or not HOST.fullmatch(host):
+        # Also what a browser can be told a consent form may lead to (CSP form-action): no IPv6 literal.
+        return "must name its host by a DNS name or an IPv4 address (for loopback, 127.0.0.1 or localhost)"
+    if parts.scheme == "https":
         return None
-    if parts.scheme == "http" and parts.netloc.rsplit(":", 1)[0] in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS:
         return None
-    return "must be an https URI (plain http only for 127.0.0.1, [::1] or localhost)"
+    return "must be an https URI (plain http only for 127.0.0.1 or localhost)"
 
 
 def list_clients(session: Session, *, business_id: uuid.UUID) -> list[OAuthClient]:

@@ -7,7 +7,12 @@ and only that one; every other page keeps `form-action 'self'`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+# An origin as a CSP host-source can name it: scheme, a DNS name or IPv4 address, an optional port. Anything
+# else (an IPv6 literal, a `;` that would start a directive of its own) is never written into the policy.
+ORIGIN = re.compile(r"https?://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?")
 
 DIRECTIVES = (
     ("default-src", "'self'"),
@@ -22,8 +27,9 @@ DIRECTIVES = (
 
 
 def content_security_policy(form_targets: Iterable[str] = ()) -> str:
-    """The policy, with `form-action` also allowing each origin of `form_targets` (scheme://host[:port])."""
-    extra = " ".join(sorted(set(form_targets)))
+    """The policy, with `form-action` also allowing each origin of `form_targets` (scheme://host[:port])
+    that a host-source can express."""
+    extra = " ".join(sorted({origin for origin in form_targets if ORIGIN.fullmatch(origin)}))
     return "; ".join(
         f"{name} {sources} {extra}" if name == "form-action" and extra else f"{name} {sources}"
         for name, sources in DIRECTIVES
