@@ -39,7 +39,7 @@ def journey_summary(channels: list[str]) -> str:
 
 
 CATEGORIES = {
-    "profile": ("Your name and language", "Names, language and region format."),
+    "profile": ("Your name, language and time zone", "Names, language, region format and time zone."),
     "contact": ("How to reach you", "Email addresses, phone numbers and postal addresses."),
     "preferences": ("Your contact preferences", "What a company may send you, when and how often."),
     "interactions": ("Your history with them", "The interactions you had with that company."),
@@ -47,7 +47,7 @@ CATEGORIES = {
 }
 PERIODS = {"day": "a day", "week": "a week", "month": "a month"}
 SCOPES = {
-    "profile:read": "See your name, language and region format",
+    "profile:read": "See your name, language, region format and time zone",
     "contact:read": "See your email addresses, phone numbers and postal addresses",
     "preferences:read": "See your contact preferences",
     "interactions:read": "See your history with them",
@@ -75,7 +75,7 @@ def scopes_read(scopes: str | None) -> str:
 
 
 SCOPES_FOR_BUSINESSES = {
-    "profile:read": "read the customer's names, language and region format",
+    "profile:read": "read the customer's names, language, region format and time zone",
     "contact:read": "read the customer's email addresses, phone numbers and postal addresses",
     "preferences:read": "read what you may do: channels, purposes, quiet hours, caps",
     "interactions:read": "read the customer's history with you",

@@ -92,7 +92,7 @@ def test_a_visitor_signs_in_first_and_comes_back_to_the_consent_screen(
     page = visitor.open(url)
     assert page.status_code == 200 and "Northwind Energy asks to see some of your data" in page.text
     assert (
-        "See your name, language and region format" in page.text
+        "See your name, language, region format and time zone" in page.text
         and "profile:read" not in page.text.replace('value="profile:read"', "")
     )
 

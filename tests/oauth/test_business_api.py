@@ -268,4 +268,4 @@ def test_the_customer_sees_when_the_business_last_read_and_what(
     client, _ = authorize(server, browser, registered, EVERYTHING)
     api(server, client, "/customer")
     page = browser.http.get(server + "/connections").text
-    assert "Last read your data" in page and "your name and language, how to reach you" in page
+    assert "Last read your data" in page and "your name, language and time zone, how to reach you" in page

@@ -113,7 +113,7 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     page.get_by_role("link", name="Preferences", exact=True).click()
     page.get_by_label("Email: Marketing").check()
     page.get_by_label("No contact at all during these hours").check()
-    page.get_by_label("Time zone").select_option("Europe/London")
+    page.get_by_label("Time zone", exact=True).select_option("Europe/London")
     page.get_by_role("button", name="Save preferences").click()
     page.wait_for_load_state()
     assert page.get_by_text("Your preferences are saved.").is_visible()
@@ -242,7 +242,7 @@ def test_a_customer_answers_a_consent_screen(
     page.goto(f"{base}/authorize?{query}")
     assert page.get_by_role("heading", name="Northwind Energy asks to see some of your data").is_visible()
     check_page(page, "consent")
-    page.get_by_label("See your name, language and region format").check()  # nothing comes ticked
+    page.get_by_label("See your name, language, region format and time zone").check()  # nothing comes ticked
     page.get_by_label("Add what happens between you to your history").check()
     page.get_by_label("For how long").select_option(label="3 months")
     page.get_by_role("button", name="Allow").click()
@@ -251,7 +251,7 @@ def test_a_customer_answers_a_consent_screen(
     assert params["state"] == ["s1"] and params["code"] and params["iss"]
     page.goto(base + "/connections")
     connection = page.get_by_role("region", name="Northwind Energy")
-    assert connection.get_by_text("Your name and language", exact=True).is_visible()
+    assert connection.get_by_text("Your name, language and time zone", exact=True).is_visible()
     assert not connection.get_by_text("How to reach you", exact=True).is_visible()
 
 

@@ -64,7 +64,7 @@ def test_a_customer_sees_what_a_company_read_follows_its_receipt_and_keeps_it_af
     rows = page.get_by_role("row")
     assert rows.count() == 2  # the header, then the one read
     read = rows.nth(1)
-    assert read.get_by_text("Your name and language, how to reach you").is_visible()
+    assert read.get_by_text("Your name, language and time zone, how to reach you").is_visible()
     assert read.get_by_text("Northwind Energy app").is_visible()
     assert page.get_by_text("at most once a minute for the same data").is_visible()
     check_page(page, "access-list")

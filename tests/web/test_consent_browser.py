@@ -112,7 +112,7 @@ def test_allow_sends_the_customer_back_to_the_business_with_its_code(
     assert page.get_by_text(f"you go back to {business.callback.uri.split('/')[2]}").is_visible()
     if size == "phone":
         screenshot(page, "consent")
-    page.get_by_label("See your name, language and region format").check()
+    page.get_by_label("See your name, language, region format and time zone").check()
     page.get_by_label("Add what happens between you to your history").check()
     page.get_by_role("button", name="Allow").click()
 
@@ -146,7 +146,7 @@ def test_pressing_twice_and_coming_back_consent_once(
 ) -> None:
     page, business = served
     create_vault_on_the_way(page, business, "impatient@example.org")
-    page.get_by_label("See your name, language and region format").check()
+    page.get_by_label("See your name, language, region format and time zone").check()
     page.get_by_role("button", name="Allow").dblclick()
     page.wait_for_url(business.callback.uri + "?*")
     assert len(business.callback.received) == 1 and business.redeem()["access_token"]
@@ -157,7 +157,7 @@ def test_pressing_twice_and_coming_back_consent_once(
         allow.click()
     answered = page.get_by_role("heading", name="You already answered Northwind Energy")
     answered.wait_for()
-    assert page.get_by_text("see your name, language and region format").is_visible()
+    assert page.get_by_text("see your name, language, region format and time zone").is_visible()
     assert axe_violations(page) == []
     page.reload()  # reloading the answer (a post, if the form was sent again) changes nothing
     answered.wait_for()

@@ -16,7 +16,7 @@ from vrm.serving.request_scope import runtime
 
 openapi = Blueprint("openapi", __name__, url_prefix="/api/v1", template_folder="templates")
 SCOPE_WORDS = {
-    "profile:read": "Read the customer's names, language and region format",
+    "profile:read": "Read the customer's names, language, region format and time zone",
     "contact:read": "Read the customer's email addresses, phone numbers and postal addresses",
     "preferences:read": "Read what the business may do: channels, purposes, quiet hours, caps",
     "interactions:read": "Read the customer's history with this business",
