@@ -62,11 +62,12 @@ def _page(form: ProfileForm, *, zone_stored: bool = True) -> str:
     """The page; `zone_stored` False: no time zone chosen yet, so the picker offers the browser's."""
     form.language.choices = [("", "No preference"), *choices.languages(form.language.data or None)]
     form.locale.choices = [("", "No preference"), *choices.region_formats(form.locale.data or None)]
-    form.time_zone.choices = {
-        group.label: list(group.choices) for group in choices.time_zones(form.time_zone.data or None)
-    }
-    if not form.time_zone.data:
-        form.time_zone.data = "UTC"  # what applies until one is chosen
+    zones = {group.label: list(group.choices) for group in choices.time_zones(form.time_zone.data or None)}
+    # Until the customer chooses, none is chosen: saving the profile without JavaScript (which would start
+    # the picker at the browser's zone) must not turn the UTC that times show in meanwhile into a choice.
+    unchosen = {} if form.time_zone.data else {"Not chosen yet": [("", "Not chosen yet (times show in UTC)")]}
+    form.time_zone.choices = {**unchosen, **zones}
+    form.time_zone.data = form.time_zone.data or ""
     # Which companies may read each part of the profile now: the consent policy's answer, explained.
     readers = audience(db_session(), vault=signed_in_vault())
     return render_template("profile.html", form=form, audience=readers, zone_stored=zone_stored)

@@ -179,10 +179,12 @@ def test_sign_up_keeps_the_browsers_time_zone_and_the_profile_shows_it(
     assert "data-browser-time-zone" not in page  # chosen: the browser's guess no longer applies
 
 
-def test_without_a_zone_the_picker_starts_at_utc_and_offers_the_browsers(client: FlaskClient) -> None:
+def test_without_a_zone_the_picker_starts_at_none_chosen_and_offers_the_browsers(
+    client: FlaskClient,
+) -> None:
     sign_up(client, "nozone@example.org")  # a browser without JavaScript sends no zone
     page = flat(client.get("/profile").get_data(as_text=True))
-    assert '<option selected value="UTC">' in page
+    assert '<option selected value="">Not chosen yet (times show in UTC)</option>' in page
     assert "data-browser-time-zone" in page and "time-zone.js" in page
     assert "Not chosen yet: times show in UTC" in page
 
@@ -213,3 +215,13 @@ def test_a_new_row_with_an_error_or_typed_input_comes_back_open(client: FlaskCli
     assert '<details class="add" open> <summary>Add a phone number</summary>' in page
     assert 'id="addresses-0-locality-error"' in page
     assert 'value="mobile"' in page and "1 Main St" in page
+
+
+def test_saving_the_profile_without_a_chosen_zone_does_not_choose_utc(
+    app: Flask, database: Database, client: FlaskClient
+) -> None:
+    sign_up(client, "no.script@example.org")  # no zone came from the browser
+    page = flat(client.get("/profile").get_data(as_text=True))
+    assert '<option selected value="">Not chosen yet (times show in UTC)</option>' in page
+    assert save(client, {"given_name": "Ada", "time_zone": ""}).status_code == 302  # what it would send
+    assert stored(app, database, "no.script@example.org").time_zone is None
