@@ -112,7 +112,10 @@ def test_allowing_twice_or_reloading_consents_once_and_says_where_the_first_went
     again = post_again(browser, url)
     assert again.status_code == 409
     assert "You already answered Northwind Energy" in again.text
-    assert "client.example" in again.text and "see your name, language, region format and time zone" in again.text
+    assert (
+        "client.example" in again.text
+        and "see your name, language, region format and time zone" in again.text
+    )
     assert form_action(again) == "'self' https://client.example"
     back = browser.open(url)  # the form reached again by going back
     assert back.status_code == 200 and "You already answered" in back.text and "allow_scope" not in back.text

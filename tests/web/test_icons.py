@@ -22,4 +22,3 @@ def test_every_kind_of_page_links_the_icons(client: FlaskClient) -> None:
     svg = client.get("/static/favicon.svg")
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
     assert client.get("/static/apple-touch-icon.png").mimetype == "image/png"
-
