@@ -67,7 +67,7 @@ def test_a_new_customer_signs_up_signs_out_and_back_in(browser_page: tuple[Any, 
     page, base = browser_page
     page.goto(base + "/")
     check_page(page, "home")
-    page.get_by_role("link", name="Create your vault").click()
+    page.get_by_role("main").get_by_role("link", name="Create your vault").click()
     page.get_by_label("Email").fill("first.visit@example.org")
     page.get_by_label("Password", exact=True).fill("short")
     page.get_by_label("Repeat the password").fill("short")
