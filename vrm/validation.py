@@ -18,6 +18,7 @@ LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8}){0,3}")
 COUNTRY = re.compile(r"[A-Za-z]{2}")
 CLOCK_SKEW = timedelta(days=1)
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+IN_THE_FUTURE = "must not be in the future"
 
 
 class Problems:
@@ -222,7 +223,7 @@ def moment(value: Any, field: str, problems: Problems) -> datetime | None:
     """Return when something happened: like `instant`, and no later than a day from now (clock skew)."""
     parsed = instant(value, field, problems)
     if parsed is not None and parsed - datetime.now(UTC) > CLOCK_SKEW:
-        problems.add(field, "must not be in the future")
+        problems.add(field, IN_THE_FUTURE)
         return None
     return parsed
 

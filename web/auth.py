@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
@@ -30,6 +29,7 @@ from web.forms import (
     show_errors,
 )
 from web.login import SignedIn, signed_in
+from web.targets import local_target
 
 auth = Blueprint("auth", __name__)
 SIGN_IN_FAILED = "The email or password is not right."
@@ -203,6 +203,4 @@ def _sign_in(customer_id: uuid.UUID) -> None:
 
 def _safe_next(target: str | None) -> str:
     """Only follow a `next` that stays on this site (a path), never an address elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("account.overview")
+    return local_target(target) or url_for("account.overview")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -90,9 +92,11 @@ def error_items(form: Form) -> list[tuple[str, str, str]]:
     return items
 
 
-def show_errors(form: FlaskForm, errors: dict[str, str]) -> None:
-    """Attach a service's field errors to the form fields of the same name (others to the whole form)."""
-    for name, message in errors.items():
+def show_errors(form: FlaskForm, errors: dict[str, str], names: Mapping[str, str] | None = None) -> None:
+    """Attach a service's field errors to the form fields of the same name, or of the name `names` gives
+    it (others to the whole form)."""
+    for service_name, message in errors.items():
+        name = (names or {}).get(service_name, service_name)
         field = form._fields.get(name)
         if field is not None:
             field.errors = [*field.errors, message[0].upper() + message[1:] + "."]
@@ -138,7 +142,7 @@ class JourneyTitleForm(FlaskForm):  # type: ignore[misc]
     title = StringField(
         "Title",
         validators=[Length(max=200)],
-        description="Leave it blank for no title. The company can see the title too.",
+        description="Leave it blank for no title.",  # the view adds who can see it
     )
 
 
@@ -162,6 +166,7 @@ class OwnInteractionForm(FlaskForm):  # type: ignore[misc]
         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
         tz=viewer_zone,
         validators=[InputRequired("Say when it happened.")],
+        invalid_value_message="Enter the day and time it happened.",
     )
     subject = StringField(
         "What it was about",

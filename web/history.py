@@ -3,13 +3,16 @@ deleting on each interaction. Journeys and the customer's own records are in `we
 
 Every per-item form carries `back`, the page it was sent from (the filtered timeline at its page, or a
 journey): the customer lands back there, at the item. Only the history's own pages are accepted.
+
+The From and To days are days where the customer lives (`web.clock.viewer_zone`): From starts at its
+midnight there, To ends at the next midnight there.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -22,15 +25,26 @@ from wtforms.fields.choices import SelectChoice
 from vrm.accounts.businesses import list_businesses
 from vrm.errors import ValidationError
 from vrm.serving.request_scope import db_session
+from vrm.validation import EARLIEST
 from vrm.vault import interactions as history_service
-from vrm.vault.journeys import Journey, journey_channels, list_journeys
+from vrm.vault.threads import journey_channels, journeys_by_id, newest_journeys
 from web import words
+from web.clock import viewer_zone
 from web.forms import ConfirmForm, FeedbackForm, NoteForm, TimelineFilterForm, show_errors
 from web.login import signed_in_vault
+from web.targets import local_target
 
 history = Blueprint("history", __name__, url_prefix="/history")
 PAGE = 20
 JOURNEY_PAGE = re.compile(r"/journeys/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+FILTERS = ("business", "channel", "since", "until", "show")  # what the timeline's own links carry over
+CHOICES = 20  # journeys offered per company on a card: the newest ones
+# Days a filter can name: nothing is recorded before 1900, and the day after To must still be a date.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(9998, 12, 31)
+OUT_OF_RANGE = "Enter a day from 1 January 1900 to 31 December 9998."
+OWN_RATING = (
+    "This is your own record, so it cannot be rated: ratings are for what a company did. Add a note instead."
+)
 
 
 def businesses() -> dict[uuid.UUID, str]:
@@ -63,25 +77,16 @@ def timeline_page(args: MultiDict[str, str], back: str, failed: Any = None) -> t
     filters = TimelineFilterForm(formdata=args)
     filters.business.choices = [SelectChoice("", "All companies"), *company_choices(names)]
     filters.channel.choices = [SelectChoice("", "All channels"), *channel_choices()]
-    items: list[history_service.Interaction] = []
+    items, status = _items(filters, args)
     older = None
-    status = 200 if filters.validate() else 422
-    if status == 200:
-        try:
-            items = history_service.list_interactions(
-                db_session(), vault=signed_in_vault(), limit=PAGE + 1, **_criteria(filters, args)
-            )
-        except ValidationError as error:
-            show_errors(filters, error.errors)
-            status = 422
     if len(items) > PAGE:
         items, last = items[:PAGE], items[PAGE - 1]
-        older = {**args.to_dict(), "before": f"{last.occurred_at.isoformat()}|{last.id}"}
-    journeys = list_journeys(db_session(), vault=signed_in_vault())
+        older = {**_filters_of(args), "before": f"{last.occurred_at.isoformat()}|{last.id}"}
+    vault, in_journeys = signed_in_vault(), {item.journey_id for item in items if item.journey_id}
     return render_template(
         "history.html",
         filters=filters,
-        filtered=any(value for key, value in args.items() if key != "before"),
+        filtered=bool(_filters_of(args)),
         items=items,
         older=older,
         businesses=names,
@@ -90,19 +95,39 @@ def timeline_page(args: MultiDict[str, str], back: str, failed: Any = None) -> t
         back=back,
         confirm=ConfirmForm(),
         feedback_form=_feedback_form,
-        journeys={journey.id: journey for journey in journeys},
-        journeys_with=_by_business(journeys),
-        paths=journey_channels(
-            db_session(), vault=signed_in_vault(), journey_ids={i.journey_id for i in items if i.journey_id}
+        journeys=journeys_by_id(db_session(), vault=vault, journey_ids=in_journeys),
+        shortlists=newest_journeys(
+            db_session(),
+            vault=vault,
+            per_business=CHOICES,
+            business_ids={item.business_id for item in items if item.journey_id is None},
         ),
+        paths=journey_channels(db_session(), vault=vault, journey_ids=in_journeys),
     ), (422 if failed else status)
 
 
-def _by_business(journeys: list[Journey]) -> dict[uuid.UUID, list[Journey]]:
-    grouped: dict[uuid.UUID, list[Journey]] = {}
-    for journey in journeys:
-        grouped.setdefault(journey.business_id, []).append(journey)
-    return grouped
+def _items(
+    filters: TimelineFilterForm, args: MultiDict[str, str]
+) -> tuple[list[history_service.Interaction], int]:
+    """The page's interactions (one more than a page, to tell whether there are older ones) and the
+    status: 422, with the filter form's errors, when the filters are not ones to search by."""
+    if not filters.validate():
+        return [], 422
+    criteria = _criteria(filters, args)
+    if filters.errors:
+        return [], 422
+    try:
+        return history_service.list_interactions(
+            db_session(), vault=signed_in_vault(), limit=PAGE + 1, **criteria
+        ), 200
+    except ValidationError as error:
+        show_errors(filters, error.errors)
+        return [], 422
+
+
+def _filters_of(args: MultiDict[str, str]) -> dict[str, str]:
+    """The timeline's filters among a request's arguments: nothing else is carried into its links."""
+    return {key: args[key] for key in FILTERS if args.get(key)}
 
 
 def _feedback_form(item: history_service.Interaction) -> FeedbackForm:
@@ -112,16 +137,20 @@ def _feedback_form(item: history_service.Interaction) -> FeedbackForm:
 
 
 def _criteria(filters: TimelineFilterForm, args: MultiDict[str, str]) -> dict[str, Any]:
-    """Turn the filter form (and the page cursor) into the service's arguments."""
+    """Turn the filter form (and the page cursor) into the service's arguments; a From or To day out of
+    range gets its field error instead."""
     criteria: dict[str, Any] = {
         "business_id": filters.business.data or None,
         "channel": filters.channel.data or None,
         "include_hidden": args.get("show") == "all",
     }
-    if filters.since.data:
-        criteria["since"] = datetime.combine(filters.since.data, time.min, UTC)
-    if filters.until.data:
-        criteria["until"] = datetime.combine(filters.until.data, time.min, UTC) + timedelta(days=1)
+    for field, key, days_later in ((filters.since, "since", 0), (filters.until, "until", 1)):
+        if field.data is None:
+            continue
+        if not FIRST_DAY <= field.data <= LAST_DAY:
+            field.errors = [*field.errors, OUT_OF_RANGE]
+        else:
+            criteria[key] = start_of_day(field.data + timedelta(days=days_later))
     cursor = args.get("before")
     if cursor:
         at, _, last_id = cursor.partition("|")
@@ -129,28 +158,38 @@ def _criteria(filters: TimelineFilterForm, args: MultiDict[str, str]) -> dict[st
     return criteria
 
 
+def start_of_day(day: date) -> datetime:
+    """The first moment of `day` where the reader lives, in UTC (1900 at the earliest: nothing is older)."""
+    # A midnight skipped by a clock change (fold=0) resolves to the first moment the day has there.
+    return max(datetime.combine(day, time.min, viewer_zone()).astimezone(UTC), EARLIEST)
+
+
 @history.post("/<interaction_id>/feedback")
 @login_required  # type: ignore[untyped-decorator]
 def feedback(interaction_id: str) -> Response | tuple[str, int]:
+    """Rate what a company did. The customer's own records are not rated (the page offers no rating on
+    them): a rating of one's own note means nothing, and a company that may read ratings would see it."""
     form = FeedbackForm()
-    item = own(interaction_id)
-    if form.validate_on_submit():
+    item = history_service.get_interaction(
+        db_session(), vault=signed_in_vault(), interaction_id=own(interaction_id)
+    )
+    if item.recorded_by == "customer":
+        form.form_errors.append(OWN_RATING)
+    elif form.validate_on_submit():
         try:
             history_service.record_feedback(
                 db_session(),
                 vault=signed_in_vault(),
-                interaction_id=item,
+                interaction_id=item.id,
                 rating=int(form.rating.data),
                 comment=form.comment.data,
             )
         except ValidationError as error:
-            show_errors(
-                form, {"comment" if k == "feedback_comment" else k: m for k, m in error.errors.items()}
-            )
+            show_errors(form, error.errors, names={"feedback_comment": "comment"})
         else:
             flash("Thank you: your rating is saved.")
-            return back_to(item)
-    return failed_page(item, form)
+            return back_to(item.id)
+    return failed_page(item.id, form)
 
 
 @history.post("/<interaction_id>/note")
@@ -159,14 +198,18 @@ def note(interaction_id: str) -> Response | tuple[str, int]:
     form = NoteForm()
     item = own(interaction_id)
     if form.validate_on_submit():
-        history_service.update_interaction(
-            db_session(),
-            vault=signed_in_vault(),
-            interaction_id=item,
-            changes={"customer_note": form.note.data},
-        )
-        flash("Your note is saved.")
-        return back_to(item)
+        try:
+            history_service.update_interaction(
+                db_session(),
+                vault=signed_in_vault(),
+                interaction_id=item,
+                changes={"customer_note": form.note.data},
+            )
+        except ValidationError as error:
+            show_errors(form, error.errors, names={"customer_note": "note"})
+        else:
+            flash("Your note is saved.")
+            return back_to(item)
     return failed_page(item, form)
 
 
@@ -234,11 +277,17 @@ def back_target(sent: str | None = None) -> str:
     """
     raw = request.form.get("back", "") if sent is None else sent
     timeline_path = url_for("history.timeline")
-    parts = urlsplit(raw)
-    inside = parts.path == timeline_path or JOURNEY_PAGE.fullmatch(parts.path.removeprefix(timeline_path))
-    if parts.scheme or parts.netloc or parts.fragment or not inside or not raw.isprintable() or "\\" in raw:
+    target = local_target(raw, under=timeline_path)
+    parts = urlsplit(target or timeline_path)
+    if parts.path != timeline_path and not is_journey_page(parts.path):
         return timeline_path
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return parts.path + (f"?{parts.query}" if parts.query else "")  # without a fragment: the item's is added
+
+
+def is_journey_page(path: str) -> bool:
+    """Whether `path` is a journey's page (/history/journeys/<id>, with the history's own prefix)."""
+    timeline_path = url_for("history.timeline")
+    return path.startswith(timeline_path + "/") and bool(JOURNEY_PAGE.fullmatch(path[len(timeline_path) :]))
 
 
 def back_to(item: uuid.UUID) -> Response:

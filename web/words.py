@@ -25,6 +25,21 @@ def direction(direction: str, business: str) -> str:
     return f"You contacted {business}" if direction == "inbound" else f"{business} contacted you"
 
 
+def journey_title_seen(business: str) -> str:
+    """Who sees a journey's title: its company, once the journey is the company's to see."""
+    return (
+        f"{business} can see the title once it can see the journey: as soon as the journey holds "
+        f"something {business} recorded, or something you shared with {business}."
+    )
+
+
+def journey_seen(business: str, seen: bool) -> str:
+    """Whether the company sees a journey (and its title) now."""
+    if seen:
+        return f"{business} can see this journey and its title, and in it what it recorded or you shared."
+    return f"Only you can see this journey and its title: it holds nothing {business} recorded or you shared."
+
+
 def journey_summary(channels: list[str]) -> str:
     """'Started on chat, continued by phone call and email': the path of one issue across channels."""
     path = [channel for index, channel in enumerate(channels) if index == 0 or channels[index - 1] != channel]

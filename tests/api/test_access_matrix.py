@@ -260,9 +260,15 @@ def world(database: Database, tmp_path: Path) -> Iterator[World]:
             session, business_id=y.id, name="Y", redirect_uris=["https://y.example/cb"]
         )
         grant_a = session.get(Grant, grant_x)
-        # The path's journey: customer A's with business X, so X's token may read it and only A may shape it.
+        # The path's journey: customer A's, opened by business X under its reference, so X's token may read
+        # it and only A may shape it.
         x_journey = factories.journey(
-            session, ring, open_vault(session, keyring=ring, customer_id=a_customer), x, reference="X-1"
+            session,
+            ring,
+            open_vault(session, keyring=ring, customer_id=a_customer),
+            x,
+            reference="X-1",
+            opened_by="business",
         ).id
         headers: dict[str, dict[str, str]] = {}
         for scope in SCOPES:

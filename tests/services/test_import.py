@@ -141,6 +141,14 @@ def test_an_old_journey_mixing_companies_is_refused_by_path(database: Database) 
             lambda d: d["interactions"][4].update(journey_id=d["journeys"][0]["id"]),
             "interactions[4].journey_id",
         ),
+        # A company handle must be text: a list or an object cannot name one (nor be looked up).
+        (lambda d: d["journeys"][0].update(business=["northwind-energy"]), "journeys[0].business"),
+        (lambda d: d["journeys"][0].update(business={"name": "x"}), "journeys[0].business"),
+        (lambda d: d["interactions"][3].update(business=["northwind-energy"]), "interactions[3].business"),
+        (lambda d: d["interactions"][1].update(business={"a": 1}), "interactions[1].business"),
+        (lambda d: d["interactions"][1].update(business=7), "interactions[1].business"),
+        (lambda d: d["interactions"][1].update(business=None), "interactions[1].business"),
+        (lambda d: d.update(business_preferences=[["northwind-energy"]]), "business_preferences"),
     ],
 )
 def test_a_bad_document_is_refused_by_path_and_imports_nothing(

@@ -15,9 +15,9 @@ from vrm.crypto.keyring import KeyRing
 from vrm.errors import NotFound, ValidationError
 from vrm.vault.interactions import get_interaction, list_interactions, update_interaction
 from vrm.vault.journeys import (
+    business_sees,
     find_journey,
     get_journey,
-    journey_timeline,
     list_journeys,
     move_interaction,
     open_journey,
@@ -25,6 +25,7 @@ from vrm.vault.journeys import (
     start_journey,
 )
 from vrm.vault.models import Journey as JourneyRow
+from vrm.vault.threads import journey_timeline
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -191,3 +192,44 @@ def test_a_journey_needs_a_known_company(session: Session, keyring: KeyRing) -> 
     with pytest.raises(ValidationError) as raised:
         start_journey(session, keyring=keyring, vault=vault, business_id=uuid.uuid4(), title="Nobody")
     assert "business" in raised.value.errors
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        (datetime(2026, 1, 5, 10, 0), uuid.uuid4()),  # naive: the database cannot compare it
+        (datetime(1, 1, 1, tzinfo=UTC), uuid.uuid4()),
+        ("9999-12-31T23:00:00-05:00", str(uuid.uuid4())),
+        (NOW, 5),
+        (NOW,),
+        "junk",
+    ],
+)
+def test_a_journeys_page_cursor_is_checked_before_it_reaches_the_database(
+    session: Session, keyring: KeyRing, before: object
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    with pytest.raises(ValidationError) as raised:
+        list_journeys(session, vault=vault, before=before)
+    assert set(raised.value.errors) == {"before"}
+
+
+def test_a_business_sees_a_journey_it_opened_or_one_holding_what_it_may_see(
+    session: Session, keyring: KeyRing
+) -> None:
+    _, vault = factories.customer(session, keyring)
+    shop = factories.business(session)
+    theirs = factories.journey(session, keyring, vault, shop, opened_by="business", reference="C-1")
+    mine = factories.journey(session, keyring, vault, shop, title="Mine alone")
+    own = factories.interaction(session, vault, shop, recorded_by="customer", journey_id=mine.id)
+
+    def seen() -> list[uuid.UUID]:
+        return [j.id for j in list_journeys(session, vault=vault, business_id=shop.id, seen_by_business=True)]
+
+    assert seen() == [theirs.id] and not business_sees(session, vault=vault, journey_id=mine.id)
+    with pytest.raises(NotFound):
+        get_journey(session, vault=vault, journey_id=mine.id, business_id=shop.id, seen_by_business=True)
+    update_interaction(session, vault=vault, interaction_id=own.id, changes={"shared": True})
+    assert seen() == [mine.id, theirs.id] and business_sees(session, vault=vault, journey_id=mine.id)
+    update_interaction(session, vault=vault, interaction_id=own.id, changes={"hidden": True})
+    assert mine.id in seen()  # hiding is for the customer's own timeline only

@@ -73,6 +73,20 @@ def test_sign_in_follows_only_local_next_addresses(client: FlaskClient) -> None:
         client.post("/signout", data={"csrf_token": csrf_token(client, "/account")})
 
 
+def test_sign_in_refuses_a_next_address_a_browser_reads_as_another_site(client: FlaskClient) -> None:
+    sign_up(client, "slash@example.org")
+    client.post("/signout", data={"csrf_token": csrf_token(client, "/account")})
+    for target in ("/\\evil.example", "/%5Cevil.example", "/\t/evil.example"):
+        token = csrf_token(client, "/signin")
+        response = client.post(
+            "/signin",
+            query_string={"next": target},
+            data={"email": "slash@example.org", "password": PASSWORD, "csrf_token": token},
+        )
+        assert response.headers["Location"] == "/account", target
+        client.post("/signout", data={"csrf_token": csrf_token(client, "/account")})
+
+
 def test_password_change_signs_out_every_other_session(app: Flask) -> None:
     first, second = app.test_client(), app.test_client()
     sign_up(first, "two.browsers@example.org")

@@ -18,6 +18,7 @@ from vrm.accounts.customers import find_customer
 from vrm.consent.scopes import SCOPES
 from vrm.oauth.clients import create_client
 from vrm.oauth.tokens import issue_tokens
+from vrm.vault.keys import open_vault
 
 __all__ = ["browser_page"]  # the fixture, shared with the other browser tests
 TOKEN = "northwind-agent-token"
@@ -132,3 +133,38 @@ def test_recording_an_interaction_yourself_explains_what_is_missing(
     card.get_by_role("button", name="Share with Northwind Energy").click()
     page.wait_for_load_state()
     assert page.get_by_text("Recorded by you · shared with Northwind Energy").is_visible()
+
+
+def test_the_record_forms_journey_picker_offers_only_the_chosen_companys_journeys(
+    app: Flask, database: Database, browser_page: tuple[Any, str]
+) -> None:
+    page, base = browser_page
+    sign_up_in(page, base, "picker@example.org")
+    business_records(app, database, base, "picker@example.org")
+    ring = app.extensions["vrm"].keyring
+    with database.sessions.begin() as session:
+        customer = find_customer(session, keyring=ring, email="picker@example.org")
+        assert customer is not None
+        vault = open_vault(session, keyring=ring, customer_id=customer.id)
+        factories.journey(
+            session, ring, vault, factories.business(session, "fabrikam-bank"), title="Card fees"
+        )
+    page.goto(base + "/history/new")
+    picker = page.get_by_label("Journey (optional)")
+
+    def offered() -> list[str]:
+        return picker.locator("option:not([disabled])").all_inner_texts()  # type: ignore[no-any-return]
+
+    assert offered() == ["None"]  # no company chosen yet
+    page.get_by_label("Company", exact=True).select_option(label="Fabrikam Bank")
+    assert [text.split(" (started")[0] for text in offered()] == ["None", "Card fees"]
+    picker.select_option(label=offered()[1])
+    page.get_by_label("Company", exact=True).select_option(label="Northwind Energy")
+    assert picker.input_value() == ""  # the bank's journey cannot take a Northwind record
+    assert [text.split(" (started")[0] for text in offered()] == [
+        "None",
+        "Billing error after the meter install",
+    ]
+    assert axe_violations(page) == [], "accessibility violations on the record page"
+    page.set_viewport_size(PHONE)
+    assert not has_horizontal_scroll(page), "the record page scrolls sideways at 375 px"

@@ -70,8 +70,10 @@ def test_an_interaction_joins_a_new_journey_then_moves_out(
         {"journey": "none", "back": f"/history/journeys/{journey_id}"},
         token_from="/history",
     )
-    assert out.headers["Location"] == f"/history/journeys/{journey_id}#interaction-{mail}"
-    assert subjects(client.get(f"/history/journeys/{journey_id}").get_data(as_text=True)) == []
+    # The item left this page: the customer lands on the journey itself, which no longer shows it.
+    assert out.headers["Location"] == f"/history/journeys/{journey_id}"
+    landed = client.get(out.headers["Location"]).get_data(as_text=True)
+    assert subjects(landed) == [] and "Moved out of this journey. It stays in your history." in landed
 
 
 def test_only_a_journey_with_the_same_company_can_take_an_interaction(
@@ -192,6 +194,11 @@ def test_rating_lands_back_on_the_same_filtered_page_at_the_item(
         "/history/../signin",
         "/history\\x",
         "/historyx",
+        "/journeys/0b6e9d8c-3c2f-4d53-9a4f-0e8f2b1c7d11",  # a journey page's path without the history's
+        "/\\evil.example",
+        "/%5Cevil.example",
+        "/history/%2e%2e/signin",
+        "/history\t/x",
     ],
 )
 def test_a_back_address_outside_the_history_is_ignored(

@@ -22,7 +22,7 @@ from vrm.api.customer_calls import (
     note_read,
     private,
 )
-from vrm.api.journeys import journey_for_interaction
+from vrm.api.journeys import check_journey_id, journey_for_interaction
 from vrm.api.schemas import NewInteraction
 from vrm.consent import events
 from vrm.errors import NotFound
@@ -122,6 +122,8 @@ def record() -> tuple[Response, int]:
     else:
         if journey is not None:  # opened (on first use) only by a request that records
             values["journey_id"] = journey_for_interaction(vault, grant, journey)
+        elif values.get("journey_id") is not None:
+            check_journey_id(vault, grant, values["journey_id"])
         created = add_interaction(
             db_session(), vault=vault, business_id=grant.business_id, interaction_id=interaction_id, **values
         )

@@ -17,6 +17,7 @@ from flask import Blueprint, Response, request
 from marshmallow import Schema
 from marshmallow import ValidationError as SchemaError
 
+from vrm import validation as v
 from vrm.api.bearer import current_bearer
 from vrm.api.schemas import field_errors
 from vrm.consent.grants import record_read
@@ -24,12 +25,13 @@ from vrm.consent.policy import readable_by_token
 from vrm.errors import ValidationError
 from vrm.oauth.tokens import BearerGrant
 from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.interactions import Interaction
+from vrm.vault.interactions import Interaction, page_cursor
 from vrm.vault.reading import Reading, read_for_business
 
 # The routes of customer.py and journeys.py: one blueprint, so one rate limit per client covers them all.
 customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
 PAGE = 50
+NOT_A_CURSOR = "is not a cursor this API gave out"
 
 
 def context() -> tuple[Reading, BearerGrant, frozenset[str]]:
@@ -104,7 +106,8 @@ def encode_cursor(at: datetime, last_id: uuid.UUID) -> str:
 
 
 def cursor_arg() -> tuple[datetime, uuid.UUID] | None:
-    """The `cursor` query argument, as `encode_cursor` made it.
+    """The `cursor` query argument, as `encode_cursor` made it: checked as the services check a page cursor
+    (an aware time from 1900 on, and an id), so whatever else it holds is refused here, never by the database.
 
     Raises:
         ValidationError: a cursor this API did not give out.
@@ -112,11 +115,20 @@ def cursor_arg() -> tuple[datetime, uuid.UUID] | None:
     value = request.args.get("cursor")
     if value is None:
         return None
+    problems = v.Problems()
+    checked = page_cursor(_decoded(value), problems, "cursor")
+    if checked is None:
+        raise ValidationError({"cursor": NOT_A_CURSOR})
+    return checked
+
+
+def _decoded(value: str) -> Any:
+    """The cursor's JSON as a pair, or None when it is not base64url of a JSON array of two."""
     try:
-        when, ident = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
-        return datetime.fromisoformat(when), uuid.UUID(ident)
-    except (ValueError, TypeError):
-        raise ValidationError({"cursor": "is not a cursor this API gave out"}) from None
+        decoded = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+    except (ValueError, RecursionError):  # binascii.Error and bad JSON or UTF-8 are ValueErrors
+        return None
+    return tuple(decoded) if isinstance(decoded, list) and len(decoded) == 2 else None
 
 
 def private(response: Response) -> Response:

@@ -1,6 +1,8 @@
 """Journeys through the business API: a business opens one under its own reference (a ticket or case number),
 continues it on every channel, and reads the thread back, so the agent on the phone sees what happened on
-chat. A business sees only its own journeys, and in them only the interactions it may see.
+chat. A business sees only its own journeys, and in them only the interactions it may see; a journey the
+customer opened is the business's to see only once it holds something the business may see
+(`vrm.vault.journeys.shown_to_business`).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from vrm.consent import events
 from vrm.errors import NotFound, ValidationError
 from vrm.oauth.tokens import BearerGrant
 from vrm.serving.request_scope import db_session, runtime
-from vrm.vault.interactions import list_interactions
+from vrm.vault.interactions import NOT_A_JOURNEY, list_interactions
 from vrm.vault.journeys import Journey, find_journey, get_journey, list_journeys, open_journey, start_journey
 from vrm.vault.seal import CustomerVault
 
@@ -36,14 +38,24 @@ from vrm.vault.seal import CustomerVault
 @customer_api.post("/customer/journeys")
 @requires("interactions:write")
 def start() -> tuple[Response, int]:
-    """Open a journey, or answer 200 with the one this reference already names (its title unchanged)."""
-    reading, grant, _ = context()
+    """Open a journey, or answer 200 with the one this reference already names (its title unchanged).
+
+    The title of an existing journey is the customer's history (they may have renamed it): it is answered
+    only when this token and the customer's choices let the business read interactions, as a logged read.
+    """
+    reading, grant, readable = context()
     values = json_body(NewJourney())
     if values.get("reference") is None:
         journey, opened = _start(reading.vault, grant, values.get("title")), True
     else:
         journey, opened = _open(reading.vault, grant, values["reference"], values.get("title"))
-    response = private(jsonify(_journey_body(journey)))
+    body = _journey_body(journey)
+    if not opened:
+        if "interactions" in readable:
+            note_read(grant, {"interactions"})
+        else:
+            body["title"] = None
+    response = private(jsonify(body))
     response.headers["Location"] = url_for("customer_api.journey", journey_id=journey.id)
     return response, 201 if opened else 200
 
@@ -59,12 +71,22 @@ def journeys() -> Response:
     if reference is not None:
         keyring = runtime().keyring
         found = find_journey(
-            db_session(), keyring=keyring, vault=vault, business_id=grant.business_id, reference=reference
+            db_session(),
+            keyring=keyring,
+            vault=vault,
+            business_id=grant.business_id,
+            reference=reference,
+            seen_by_business=True,
         )
         page = [found] if found is not None else []
     else:
         page = list_journeys(
-            db_session(), vault=vault, business_id=grant.business_id, limit=PAGE + 1, before=cursor_arg()
+            db_session(),
+            vault=vault,
+            business_id=grant.business_id,
+            seen_by_business=True,
+            limit=PAGE + 1,
+            before=cursor_arg(),
         )
     more, items = len(page) > PAGE, page[:PAGE]
     note_read(grant, {"interactions"})
@@ -84,7 +106,9 @@ def journey(journey_id: str) -> Response:
     if "interactions" not in readable:
         raise NotFound("the customer shares no history with this business")
     vault = reading.vault
-    found = get_journey(db_session(), vault=vault, journey_id=journey_id, business_id=grant.business_id)
+    found = get_journey(
+        db_session(), vault=vault, journey_id=journey_id, business_id=grant.business_id, seen_by_business=True
+    )
     page = list_interactions(
         db_session(),
         vault=vault,
@@ -118,6 +142,25 @@ def journey_for_interaction(
     except ValidationError as error:
         raise ValidationError({f"journey.{name}": text for name, text in error.errors.items()}) from None
     return found.id
+
+
+def check_journey_id(vault: CustomerVault, grant: BearerGrant, journey_id: uuid.UUID) -> None:
+    """Check that an interaction's `journey_id` names a journey this business may see: one hidden from it
+    is refused exactly like one that does not exist.
+
+    Raises:
+        ValidationError: naming `journey_id`.
+    """
+    try:
+        get_journey(
+            db_session(),
+            vault=vault,
+            journey_id=journey_id,
+            business_id=grant.business_id,
+            seen_by_business=True,
+        )
+    except NotFound:
+        raise ValidationError({"journey_id": NOT_A_JOURNEY}) from None
 
 
 def _open(

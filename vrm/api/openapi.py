@@ -260,7 +260,11 @@ def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
                         }
                     }
                 },
-                extra={"parameters": [reference, cursor]},
+                extra={
+                    "parameters": [reference, cursor],
+                    "description": "A journey the customer opened is listed only once it holds an "
+                    "interaction you may see (one you recorded, or one the customer shared with you).",
+                },
                 problems={"404": no_history},
             ),
             "post": _operation(
@@ -271,11 +275,18 @@ def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
                     ("201", "Opened", "JourneyOut"),
                     (
                         "200",
-                        "Your reference already names this journey (its title is unchanged)",
+                        "Your reference already names this journey (its title is unchanged; `title` is null "
+                        "unless you may read the customer's history)",
                         "JourneyOut",
                     ),
                 ],
                 body="NewJourney",
+                extra={
+                    "description": "An existing journey keeps its title, which the customer may have "
+                    "changed: the 200 answer carries it only when this token has `interactions:read` and "
+                    "the customer shares their history with you (a read, logged in the consent log like "
+                    "any other); otherwise `title` is null. Writing alone never reads."
+                },
             ),
         },
         "/api/v1/customer/journeys/{journey_id}": {
@@ -286,7 +297,8 @@ def _journey_paths(cursor: dict[str, Any]) -> dict[str, dict[str, Any]]:
                 [("200", "The journey and a page of its thread", "JourneyThread")],
                 extra={"parameters": [journey_id, cursor]},
                 problems={
-                    "404": "No journey of yours with this customer has this id, or " + no_history.lower()
+                    "404": "No journey of yours with this customer has this id (a journey the customer "
+                    "opened and holds nothing you may see is none of yours), or " + no_history.lower()
                 },
             ),
         },

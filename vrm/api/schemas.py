@@ -223,7 +223,14 @@ class InteractionPage(Schema):
 
 class JourneyOut(Schema):
     id = fields.UUID(required=True)
-    title = fields.String(required=True, allow_none=True)
+    title = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The customer's to change; null when there is none, or (opening an existing "
+            "journey again) when you may not read the customer's history"
+        },
+    )
     reference = fields.String(
         required=True,
         allow_none=True,

@@ -81,14 +81,8 @@ def _profile_and_preferences(session: Session, vault: CustomerVault, document: M
 def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) -> dict[str, uuid.UUID]:
     """Map every company handle the document uses to this instance's company."""
     known = {business.name: business.id for business in list_businesses(session)}
-    used = {item.get("business") for item in document.get("interactions") or [] if isinstance(item, dict)}
-    used |= {
-        item.get("business")
-        for item in document.get("journeys") or []
-        if isinstance(item, dict) and item.get("business") is not None
-    }
-    used |= set(document.get("business_preferences") or {})
-    missing = sorted(str(handle) for handle in used - set(known))
+    used = _handles(document)
+    missing = sorted(used - set(known))
     if missing and not create:
         raise ValidationError(
             {
@@ -99,6 +93,25 @@ def _businesses(session: Session, document: Mapping[str, Any], *, create: bool) 
     for handle in missing:
         known[handle] = _under("business", partial(create_business, session, name=handle)).id
     return known
+
+
+def _handles(document: Mapping[str, Any]) -> set[str]:
+    """Every company handle the document names (a journey may name none).
+
+    Raises:
+        ValidationError: a handle that is not text (a list, an object, a number...), named by its path.
+    """
+    used = set(v.require_object(document.get("business_preferences") or {}, "business_preferences"))
+    for section in ("interactions", "journeys"):
+        items = document.get(section)
+        for index, item in enumerate(items if isinstance(items, list) else []):
+            handle = item.get("business") if isinstance(item, dict) else None
+            if handle is None and (section == "journeys" or not isinstance(item, dict)):
+                continue  # a journey takes its interactions' company; a bad item is reported in its step
+            if not isinstance(handle, str):
+                raise ValidationError({f"{section}[{index}].business": "must be a company handle"})
+            used.add(handle)
+    return used
 
 
 def _journeys(

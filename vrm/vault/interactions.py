@@ -31,6 +31,7 @@ LIMITS = {
 }
 RECORDERS = ("business", "customer")
 MAX_PAGE = 500
+NOT_A_JOURNEY = "is not one of this customer's journeys with this company"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def journey_of_business(
         return None
     journey = owned_row(session, JourneyRow, journey_id, vault)
     if journey is None or (business_id is not None and journey.business_id != business_id):
-        problems.add("journey_id", "is not one of this customer's journeys with this company")
+        problems.add("journey_id", NOT_A_JOURNEY)
         return None
     return journey.id
 
@@ -207,7 +208,7 @@ def _timeline_filters(
         checked.append((v.instant(until, "until", problems), lambda value: row.occurred_at < value))
     for cursor, field, newer in ((before, "before", False), (after, "after", True)):
         if cursor is not None:
-            checked.append((_cursor(cursor, problems, field), partial(_beyond, newer=newer)))
+            checked.append((page_cursor(cursor, problems, field), partial(_beyond, newer=newer)))
     # A filter that failed its check is None; problems.check() refuses the query before it runs.
     return [condition(value) for value, condition in checked if value is not None]
 
@@ -220,8 +221,11 @@ def _beyond(last: tuple[datetime, uuid.UUID], *, newer: bool) -> ColumnElement[b
     return or_(row.occurred_at < at, (row.occurred_at == at) & (row.id < last_id))
 
 
-def _cursor(cursor: Any, problems: v.Problems, field: str = "before") -> tuple[datetime, uuid.UUID] | None:
-    """Check a page cursor: the (occurred_at, id) of the last interaction of the previous page."""
+def page_cursor(
+    cursor: Any, problems: v.Problems, field: str = "before"
+) -> tuple[datetime, uuid.UUID] | None:
+    """Check a page cursor: the (moment, id) of the last row of the previous page, such as an interaction's
+    (occurred_at, id) or a journey's (created_at, id); the moment aware and from 1900 on."""
     at, last_id = cursor if isinstance(cursor, tuple) and len(cursor) == 2 else (None, None)
     at, last_id = v.instant(at, field, problems), v.reference(last_id, field, problems)
     return None if at is None or last_id is None else (at, last_id)

@@ -4,18 +4,21 @@ A business opens one under its own reference (a ticket or case number) and conti
 the customer opens their own, groups interactions with that company into it, moves them out and titles it.
 A reference is sealed like any text and found through a keyed HMAC of business, customer and reference
 (`reference_index`): the same reference of two businesses, or for two customers, names two journeys.
+
+A business sees a journey (`business_sees`) only if it opened it, or if the journey holds an interaction
+the business may see (its own, or one the customer shared): a journey the customer opened and keeps to
+themselves, and its title, stay the customer's.
 """
 
 from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Exists, exists, or_, select
 from sqlalchemy.exc import IntegrityError as DatabaseIntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +32,8 @@ from vrm.vault.interactions import (
     Interaction,
     journey_of_business,
     known_business,
-    list_interactions,
     own_row,
+    page_cursor,
     to_interaction,
 )
 from vrm.vault.models import Interaction as InteractionRow
@@ -92,7 +95,7 @@ def start_journey(
             session.add(row)
     except DatabaseIntegrityError:
         raise ValidationError({"reference": TAKEN}) from None
-    return _to_journey(vault, row)
+    return to_journey(vault, row)
 
 
 def open_journey(
@@ -138,9 +141,16 @@ def open_journey(
 
 
 def find_journey(
-    session: Session, *, keyring: KeyRing, vault: CustomerVault, business_id: uuid.UUID, reference: Any
+    session: Session,
+    *,
+    keyring: KeyRing,
+    vault: CustomerVault,
+    business_id: uuid.UUID,
+    reference: Any,
+    seen_by_business: bool = False,
 ) -> Journey | None:
-    """The business's journey with the customer under `reference`, if there is one.
+    """The business's journey with the customer under `reference`, if there is one (and, with
+    `seen_by_business`, if the business may see it).
 
     Raises:
         ValidationError: the reference is not 1 to 100 printable characters.
@@ -150,25 +160,57 @@ def find_journey(
     problems.check()
     assert clean is not None
     index = journey_reference_index(keyring.journey_reference_key, business_id, vault.customer_id, clean)
-    row = session.scalar(
-        select(JourneyRow).where(
-            JourneyRow.customer_id == vault.customer_id,
-            JourneyRow.business_id == business_id,
-            JourneyRow.reference_index == index,
-        )
+    query = select(JourneyRow).where(
+        JourneyRow.customer_id == vault.customer_id,
+        JourneyRow.business_id == business_id,
+        JourneyRow.reference_index == index,
     )
-    return None if row is None else _to_journey(vault, row)
+    row = session.scalar(query.where(shown_to_business()) if seen_by_business else query)
+    return None if row is None else to_journey(vault, row)
 
 
 def get_journey(
-    session: Session, *, vault: CustomerVault, journey_id: Any, business_id: uuid.UUID | None = None
+    session: Session,
+    *,
+    vault: CustomerVault,
+    journey_id: Any,
+    business_id: uuid.UUID | None = None,
+    seen_by_business: bool = False,
 ) -> Journey:
-    """Return one of the customer's journeys (with `business_id`, only one with that business).
+    """Return one of the customer's journeys (with `business_id`, only one with that business; with
+    `seen_by_business` too, only one that business may see).
 
     Raises:
-        NotFound: not one of this customer's journeys, or of that business.
+        NotFound: not one of this customer's journeys, not of that business, or hidden from it.
     """
-    return _to_journey(vault, _own(session, vault, journey_id, business_id))
+    row = _own(session, vault, journey_id, business_id)
+    if seen_by_business and not _seen(session, row):
+        raise NotFound("no such journey")  # exactly like a journey that does not exist
+    return to_journey(vault, row)
+
+
+def business_sees(session: Session, *, vault: CustomerVault, journey_id: Any) -> bool:
+    """Whether the journey's business may see it (and its title): it opened it, or may see something in it.
+
+    Raises:
+        NotFound: not one of this customer's journeys.
+    """
+    return _seen(session, _own(session, vault, journey_id, None))
+
+
+def shown_to_business() -> ColumnElement[bool]:
+    """The journeys their business may see: opened by it, or holding an interaction it may see (what it
+    recorded, or what the customer shared with it)."""
+    row = JourneyRow
+    return or_(row.opened_by == "business", _holds_visible_step(row.id, row.business_id))
+
+
+def _holds_visible_step(journey_id: Any, business_id: Any) -> Exists:
+    """Whether the journey holds an interaction its business may see (the SQL test, for a row or a value)."""
+    step = InteractionRow
+    return exists().where(
+        step.journey_id == journey_id, step.business_id == business_id, step.shared.is_(True)
+    )
 
 
 def list_journeys(
@@ -176,27 +218,31 @@ def list_journeys(
     *,
     vault: CustomerVault,
     business_id: uuid.UUID | None = None,
+    seen_by_business: bool = False,
     limit: int = MAX_PAGE,
-    before: tuple[datetime, uuid.UUID] | None = None,
+    before: Any = None,
 ) -> list[Journey]:
-    """Return the customer's journeys (with one business, if given) newest first; pass the last one's
-    (created_at, id) as `before` for the next page.
+    """Return the customer's journeys (with one business, if given; with `seen_by_business`, only those
+    their business may see) newest first; pass the last one's (created_at, id) as `before` for the next page.
 
     Raises:
-        ValidationError: a limit outside 1..500.
+        ValidationError: a limit outside 1..500, or a `before` that is no (aware datetime, id) pair.
     """
     problems = v.Problems()
     v.integer(limit, "limit", problems, low=1, high=MAX_PAGE)
+    last_seen = None if before is None else page_cursor(before, problems)
     problems.check()
     row = JourneyRow
     query = select(row).where(row.customer_id == vault.customer_id)
     if business_id is not None:
         query = query.where(row.business_id == business_id)
-    if before is not None:
-        at, last = before
+    if seen_by_business:
+        query = query.where(shown_to_business())
+    if last_seen is not None:
+        at, last = last_seen
         query = query.where(or_(row.created_at < at, (row.created_at == at) & (row.id < last)))
     newest_first = query.order_by(row.created_at.desc(), row.id.desc()).limit(limit)
-    return [_to_journey(vault, found) for found in session.scalars(newest_first)]
+    return [to_journey(vault, found) for found in session.scalars(newest_first)]
 
 
 def rename_journey(session: Session, *, vault: CustomerVault, journey_id: Any, title: Any) -> Journey:
@@ -212,48 +258,7 @@ def rename_journey(session: Session, *, vault: CustomerVault, journey_id: Any, t
     row = _own(session, vault, journey_id, None)
     vault.seal_into(row, title=clean)
     session.flush()
-    return _to_journey(vault, row)
-
-
-def journey_timeline(session: Session, *, vault: CustomerVault, journey_id: Any) -> Sequence[Interaction]:
-    """Return every interaction of a journey in the order they happened, across every channel.
-
-    Raises:
-        NotFound: not one of this customer's journeys.
-    """
-    journey = _own(session, vault, journey_id, None)
-    steps: list[Interaction] = []
-    while page := list_interactions(
-        session,
-        vault=vault,
-        journey_id=journey.id,
-        include_hidden=True,
-        limit=MAX_PAGE,
-        oldest_first=True,
-        after=(steps[-1].occurred_at, steps[-1].id) if steps else None,
-    ):
-        steps += page
-    return steps
-
-
-def journey_channels(
-    session: Session, *, vault: CustomerVault, journey_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, list[str]]:
-    """The channels of each journey's interactions, in the order they happened (nothing to unseal)."""
-    wanted = set(journey_ids)
-    if not wanted:
-        return {}
-    row = InteractionRow
-    steps = session.execute(
-        select(row.journey_id, row.channel)
-        .where(row.customer_id == vault.customer_id, row.journey_id.in_(wanted))
-        .order_by(row.occurred_at, row.id)
-    )
-    paths: dict[uuid.UUID, list[str]] = {}
-    for journey_id, channel in steps:
-        if journey_id is not None:  # always, as the query asks for these journeys only
-            paths.setdefault(journey_id, []).append(channel)
-    return paths
+    return to_journey(vault, row)
 
 
 def move_interaction(
@@ -309,7 +314,13 @@ def _own(
     return row
 
 
-def _to_journey(vault: CustomerVault, row: JourneyRow) -> Journey:
+def _seen(session: Session, row: JourneyRow) -> bool:
+    return row.opened_by == "business" or bool(
+        session.scalar(select(_holds_visible_step(row.id, row.business_id)))
+    )
+
+
+def to_journey(vault: CustomerVault, row: JourneyRow) -> Journey:
     opened = vault.open_from(row, ("title", "reference"))
     return Journey(
         id=row.id,
