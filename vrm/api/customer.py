@@ -14,6 +14,7 @@ from vrm.api.bearer import current_bearer, requires
 from vrm.api.customer_calls import (
     PAGE,
     context,
+    context_reading,
     cursor_arg,
     customer_api,
     encode_cursor,
@@ -25,7 +26,6 @@ from vrm.api.customer_calls import (
 from vrm.api.journeys import check_journey_id, journey_for_interaction
 from vrm.api.schemas import NewInteraction
 from vrm.consent import events
-from vrm.errors import NotFound
 from vrm.oauth.idempotency import claim_key
 from vrm.oauth.pairwise import subject_for
 from vrm.oauth.tokens import BearerGrant
@@ -55,11 +55,8 @@ def customer() -> Response:
 @customer_api.get("/customer/preferences")
 @requires("preferences:read")
 def preferences() -> Response:
-    reading, grant, readable = context()
-    vault = reading.vault
-    if "preferences" not in readable:
-        raise NotFound("the customer shares no preferences with this business")
-    current = preferences_for_business(db_session(), vault=vault, business_id=grant.business_id)
+    reading, grant, _ = context_reading("preferences")
+    current = preferences_for_business(db_session(), vault=reading.vault, business_id=grant.business_id)
     note_read(grant, {"preferences"})
     return private(
         jsonify(
@@ -77,9 +74,7 @@ def preferences() -> Response:
 @customer_api.get("/customer/interactions")
 @requires("interactions:read")
 def interactions() -> Response:
-    reading, grant, readable = context()
-    if "interactions" not in readable:
-        raise NotFound("the customer shares no history with this business")
+    reading, grant, readable = context_reading("interactions")
     page = list_interactions(
         db_session(),
         vault=reading.vault,

@@ -22,7 +22,7 @@ from vrm.api.bearer import current_bearer
 from vrm.api.schemas import field_errors
 from vrm.consent.grants import record_read
 from vrm.consent.policy import readable_by_token
-from vrm.errors import ValidationError
+from vrm.errors import NotFound, ValidationError
 from vrm.oauth.tokens import BearerGrant
 from vrm.serving.request_scope import db_session, runtime
 from vrm.vault.interactions import Interaction, page_cursor
@@ -32,6 +32,7 @@ from vrm.vault.reading import Reading, read_for_business
 customer_api = Blueprint("customer_api", __name__, url_prefix="/api/v1")
 PAGE = 50
 NOT_A_CURSOR = "is not a cursor this API gave out"
+WITHHELD = {"preferences": "preferences", "interactions": "history"}  # what a refusal names
 
 
 def context() -> tuple[Reading, BearerGrant, frozenset[str]]:
@@ -48,6 +49,18 @@ def context() -> tuple[Reading, BearerGrant, frozenset[str]]:
         grant=bearer.grant, token_scopes=bearer.scopes, data_sharing=reading.data_sharing
     )
     return reading, bearer.grant, readable
+
+
+def context_reading(category: str) -> tuple[Reading, BearerGrant, frozenset[str]]:
+    """`context()`, for a call that reads `category` (preferences or interactions).
+
+    Raises:
+        NotFound: the customer does not let this business read it now.
+    """
+    reading, grant, readable = context()
+    if category not in readable:
+        raise NotFound(f"the customer shares no {WITHHELD[category]} with this business")
+    return reading, grant, readable
 
 
 def note_read(grant: BearerGrant, categories: set[str] | frozenset[str]) -> None:

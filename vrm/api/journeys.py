@@ -17,6 +17,7 @@ from vrm.api.bearer import current_bearer, requires
 from vrm.api.customer_calls import (
     PAGE,
     context,
+    context_reading,
     cursor_arg,
     customer_api,
     encode_cursor,
@@ -64,9 +65,7 @@ def start() -> tuple[Response, int]:
 @requires("interactions:read")
 def journeys() -> Response:
     """This business's journeys with the customer, newest first (`?reference=` finds the one it names)."""
-    reading, grant, readable = context()
-    if "interactions" not in readable:
-        raise NotFound("the customer shares no history with this business")
+    reading, grant, _ = context_reading("interactions")
     vault, reference = reading.vault, request.args.get("reference")
     if reference is not None:
         keyring = runtime().keyring
@@ -102,9 +101,7 @@ def journeys() -> Response:
 @requires("interactions:read")
 def journey(journey_id: str) -> Response:
     """One journey and its thread across channels, oldest first, 50 interactions a page."""
-    reading, grant, readable = context()
-    if "interactions" not in readable:
-        raise NotFound("the customer shares no history with this business")
+    reading, grant, readable = context_reading("interactions")
     vault = reading.vault
     found = get_journey(
         db_session(), vault=vault, journey_id=journey_id, business_id=grant.business_id, seen_by_business=True
