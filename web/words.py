@@ -79,7 +79,7 @@ def scope_actions(scopes: str) -> str:
 
 
 def category_list(categories: set[str] | frozenset[str]) -> str:
-    """'your name, language and time zone, how to reach you': categories in the vocabulary's order, lower case."""
+    """'your name, language and time zone, how to reach you': categories in the vocabulary's order."""
     names = [title[0].lower() + title[1:] for key, (title, _) in CATEGORIES.items() if key in categories]
     return ", ".join(names)
 
