@@ -44,7 +44,7 @@ audit: $(STAMP)
 
 ## screenshots: walk the web pages in Chromium and refresh the README's screenshots under docs/screenshots
 screenshots: setup $(NODE_STAMP)
-	VRM_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/web -k browser
+	VRM_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest tests/web -k "browser or walk"
 
 ## faults: the fault drills alone (killed workers, database restarts, failing webhook receivers, failover)
 faults: setup
