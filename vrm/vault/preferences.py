@@ -247,7 +247,9 @@ def contact_rules(
                 name: vault.open(table, name, row_id, blob)
                 for name, blob in zip(CONTACT_FIELDS, blobs, strict=True)
             }
-            opened["contact"] = complete_contact(opened["contact"])
+            # Not completed with every channel (a fifth of a batch's time when all rules are resealed):
+            # decisions read only what is allowed, and a channel or purpose stored rules lack is not.
+            opened["contact"] = opened["contact"] or {}
             if customer in overrides:
                 override_id, blob = overrides[customer]
                 settings = vault.open(override_table, "settings", override_id, blob)
