@@ -81,7 +81,7 @@ def timeline_page(args: MultiDict[str, str], back: str, failed: Any = None) -> t
     older = None
     if len(items) > PAGE:
         items, last = items[:PAGE], items[PAGE - 1]
-        older = {**_filters_of(args), "before": f"{last.occurred_at.isoformat()}|{last.id}"}
+        older = {**_filters_of(args), "before": page_cursor(last.occurred_at, last.id)}
     vault, in_journeys = signed_in_vault(), {item.journey_id for item in items if item.journey_id}
     return render_template(
         "history.html",
@@ -153,9 +153,19 @@ def _criteria(filters: TimelineFilterForm, args: MultiDict[str, str]) -> dict[st
             criteria[key] = start_of_day(field.data + timedelta(days=days_later))
     cursor = args.get("before")
     if cursor:
-        at, _, last_id = cursor.partition("|")
-        criteria["before"] = (at, last_id)
+        criteria["before"] = cursor_parts(cursor)
     return criteria
+
+
+def page_cursor(at: datetime, last_id: uuid.UUID) -> str:
+    """Where a page of the timeline or of a journey ends, as its links carry it: 'occurred_at|id'."""
+    return f"{at.isoformat()}|{last_id}"
+
+
+def cursor_parts(cursor: str) -> tuple[str, str]:
+    """A `page_cursor` taken apart, for the service to check (anything else is refused there)."""
+    at, _, last_id = cursor.partition("|")
+    return at, last_id
 
 
 def start_of_day(day: date) -> datetime:

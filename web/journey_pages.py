@@ -42,10 +42,12 @@ from web.history import (
     businesses,
     channel_choices,
     company_choices,
+    cursor_parts,
     failed_page,
     history,
     is_journey_page,
     own,
+    page_cursor,
 )
 from web.login import signed_in_vault
 
@@ -74,7 +76,7 @@ def _journey_page(
     later = None
     if len(steps) > STEPS:
         steps, last = steps[:STEPS], steps[STEPS - 1]
-        later = url_for("history.journey", journey_id=found.id, after=_cursor(last.occurred_at, last.id))
+        later = url_for("history.journey", journey_id=found.id, after=page_cursor(last.occurred_at, last.id))
     names = businesses()
     company = names.get(found.business_id, "the company")
     failed = title_form is not None or record_form is not None
@@ -102,24 +104,19 @@ def _steps(found: Journey, after: str | None) -> tuple[list[history_service.Inte
     """One more than a page of the journey's thread after the cursor `after`, and the cursor used: none
     for the start, also in place of one that is not a cursor."""
     if after:
-        at, _, last_id = after.partition("|")
         try:
             page = journey_timeline(
                 db_session(),
                 vault=signed_in_vault(),
                 journey_id=found.id,
                 limit=STEPS + 1,
-                after=(at, last_id),
+                after=cursor_parts(after),
             )
         except ValidationError:
             pass
         else:
             return page, after
     return journey_timeline(db_session(), vault=signed_in_vault(), journey_id=found.id, limit=STEPS + 1), None
-
-
-def _cursor(at: datetime, last_id: uuid.UUID) -> str:
-    return f"{at.isoformat()}|{last_id}"
 
 
 def _title_form(company: str, title: str | None = None, *, sent: bool = False) -> JourneyTitleForm:
@@ -163,7 +160,7 @@ def _page_holding(step: history_service.Interaction) -> str:
     if steps_before(db_session(), vault=signed_in_vault(), step=step) < STEPS:
         return url_for("history.journey", journey_id=step.journey_id)
     # Just before the step: a moment earlier than it, with the largest id there can be.
-    just_before = _cursor(step.occurred_at - timedelta(microseconds=1), uuid.UUID(int=2**128 - 1))
+    just_before = page_cursor(step.occurred_at - timedelta(microseconds=1), uuid.UUID(int=2**128 - 1))
     return url_for("history.journey", journey_id=step.journey_id, after=just_before)
 
 
